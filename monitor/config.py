@@ -1,0 +1,223 @@
+"""Load and validate the TOML config into frozen dataclasses; every problem is a ConfigError."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import ConfigError
+from monitor.models import Ticker
+from monitor.tickers import parse_ticker
+
+DEFAULT_CONFIG = Path("config") / "biomon.toml"
+DEFAULT_USER_AGENT = "biomon/0.1 (+https://github.com/biomon/biomon; set [poll] user_agent)"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class PollConfig:
+    interval: int = 60
+    user_agent: str = DEFAULT_USER_AGENT
+    feeds: tuple[str, ...] = ()
+    timeout: float = 20.0  # seconds, connect and read, and the total deadline of one fetch
+    max_bytes: int = 15 * 1024 * 1024
+    workers: int = 8  # feeds fetched at once
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    ticker: Ticker
+    company: str = ""
+    feeds: tuple[str, ...] = ()
+    alert_tags: tuple[str, ...] = ()
+
+    def matches(self, tickers: tuple[Ticker, ...]) -> bool:
+        """True when a release listing `tickers` is about this watch's ticker."""
+        return any(
+            t.symbol == self.ticker.symbol
+            and (not self.ticker.exchange or t.exchange == self.ticker.exchange)
+            for t in tickers
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    storage: StorageConfig
+    poll: PollConfig = PollConfig()
+    watch: tuple[WatchConfig, ...] = ()
+
+    def feed_urls(self) -> tuple[str, ...]:
+        """Every feed to poll, broad feeds first, each once."""
+        urls = list(self.poll.feeds)
+        for watch in self.watch:
+            urls.extend(watch.feeds)
+        return tuple(dict.fromkeys(urls))
+
+
+def resolve_path(explicit: str | os.PathLike | None) -> Path:
+    """`--config PATH`, else `$BIOMON_CONFIG`, else `./config/biomon.toml`."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("BIOMON_CONFIG"):
+        return Path(os.environ["BIOMON_CONFIG"])
+    return DEFAULT_CONFIG
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read and validate one config file; raise ConfigError naming the file and key."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            path, None, "file not found; copy config/biomon.toml or pass --config PATH"
+        ) from None
+    except OSError as error:
+        raise ConfigError(path, None, f"cannot read: {error.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, None, f"invalid TOML: {error}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    """Validate an already-parsed TOML document."""
+    check = _Checker(path)
+    check.keys(data, "", {"storage", "poll", "watch"})
+    base = path.parent
+
+    storage = check.table(data, "storage")
+    check.keys(storage, "storage", {"path"})
+    db_path = check.get(storage, "storage", "path", str, "biomon.db", nonempty=True)
+
+    poll = check.table(data, "poll")
+    check.keys(poll, "poll", {"interval", "user_agent", "feeds", "timeout", "max_bytes", "workers"})
+    poll_config = PollConfig(
+        interval=check.get(poll, "poll", "interval", int, 60, minimum=1),
+        user_agent=check.get(poll, "poll", "user_agent", str, DEFAULT_USER_AGENT, nonempty=True),
+        feeds=check.urls(poll, "poll", "feeds"),
+        timeout=float(check.get(poll, "poll", "timeout", (int, float), 20.0, minimum=0.1)),
+        max_bytes=check.get(poll, "poll", "max_bytes", int, 15 * 1024 * 1024, minimum=1024),
+        workers=check.get(poll, "poll", "workers", int, 8, minimum=1),
+    )
+
+    watches = data.get("watch", [])
+    if not isinstance(watches, list):
+        raise ConfigError(path, "watch", "must be an array of tables: write [[watch]]")
+    watch_configs = tuple(check.watch(entry, f"watch[{i}]") for i, entry in enumerate(watches))
+    return Config(
+        path=path,
+        storage=StorageConfig(path=(base / db_path).resolve()),
+        poll=poll_config,
+        watch=watch_configs,
+    )
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _type_name(value: Any) -> str:
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+class _Checker:
+    """Small validators that raise ConfigError with the file and dotted key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(self.path, key, message)
+
+    def keys(self, table: dict, where: str, allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                dotted = f"{where}.{key}" if where else key
+                raise self.fail(
+                    dotted, f"unknown key; expected one of: {', '.join(sorted(allowed))}"
+                )
+
+    def table(self, data: dict, key: str) -> dict:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table ([{key}]), got {_type_name(value)}")
+        return value
+
+    def get(self, table, where, key, types, default, *, minimum=None, nonempty=False):
+        dotted = f"{where}.{key}"
+        if key not in table:
+            return default
+        value = table[key]
+        types_tuple = types if isinstance(types, tuple) else (types,)
+        # bool is an int in Python, never a valid number here.
+        if (
+            isinstance(value, bool)
+            and bool not in types_tuple
+            or not isinstance(value, types_tuple)
+        ):
+            expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types_tuple)
+            raise self.fail(dotted, f"expected {expected}, got {_type_name(value)} {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(dotted, f"must be at least {minimum}, got {value!r}")
+        if nonempty and isinstance(value, str) and not value.strip():
+            raise self.fail(dotted, "must not be empty")
+        return value
+
+    def strings(self, table: dict, where: str, key: str, check: Callable[[str], str | None] = None):
+        dotted = f"{where}.{key}"
+        values = table.get(key, [])
+        if not isinstance(values, list):
+            raise self.fail(dotted, f"expected an array of strings, got {_type_name(values)}")
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                raise self.fail(f"{dotted}[{i}]", f"expected a string, got {_type_name(value)}")
+            problem = check(value) if check else None
+            if problem:
+                raise self.fail(f"{dotted}[{i}]", problem)
+        return tuple(values)
+
+    def urls(self, table: dict, where: str, key: str) -> tuple[str, ...]:
+        def check(url: str) -> str | None:
+            if not url.startswith(("http://", "https://")):
+                return f"not an http(s) URL: {url!r}"
+            return None
+
+        return self.strings(table, where, key, check)
+
+    def watch(self, entry: Any, where: str) -> WatchConfig:
+        if not isinstance(entry, dict):
+            raise self.fail(where, f"must be a table, got {_type_name(entry)}")
+        self.keys(entry, where, {"ticker", "company", "feeds", "alert_tags"})
+        if "ticker" not in entry:
+            raise self.fail(f"{where}.ticker", 'missing; write ticker = "CLRB" or "NASDAQ:CLRB"')
+        raw_ticker = self.get(entry, where, "ticker", str, "", nonempty=True)
+        ticker = parse_ticker(raw_ticker)
+        if ticker is None:
+            raise self.fail(
+                f"{where}.ticker", f'not a ticker: {raw_ticker!r}; write "CLRB" or "NASDAQ:CLRB"'
+            )
+        return WatchConfig(
+            ticker=ticker,
+            company=self.get(entry, where, "company", str, ""),
+            feeds=self.urls(entry, where, "feeds"),
+            alert_tags=tuple(t.strip().lower() for t in self.strings(entry, where, "alert_tags")),
+        )

@@ -1,0 +1,126 @@
+"""Records that cross module boundaries (frozen dataclasses, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Ticker:
+    """One listing of an issuer: normalised exchange (may be empty) and symbol."""
+
+    exchange: str
+    symbol: str
+
+    def __str__(self) -> str:
+        return f"{self.exchange}:{self.symbol}" if self.exchange else self.symbol
+
+
+@dataclass(frozen=True)
+class Release:
+    """One press release as read from a wire feed."""
+
+    source: str  # the wire, e.g. "globenewswire"
+    release_id: str  # the wire's own id (GlobeNewswire: dc:identifier)
+    url: str
+    title: str
+    summary_html: str
+    text: str
+    published_utc: str | None  # ISO 8601, "2026-09-11T23:43:00Z"; None when unparseable
+    published_raw: str
+    issuer: str = ""
+    language: str = ""
+    subjects: tuple[str, ...] = ()
+    tickers: tuple[Ticker, ...] = ()
+    feed_url: str = ""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one HTTP fetch of a feed gave: a body, or a one-line error."""
+
+    url: str
+    status: int | None = None
+    body: bytes = b""
+    content_type: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Releases read from one feed body, items that could not be read, and warnings."""
+
+    releases: tuple[Release, ...]
+    failed_items: int = 0
+    warning: str | None = None  # e.g. feedparser's bozo exception, when entries were still usable
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    """The outcome of polling one feed once."""
+
+    url: str
+    new: int = 0
+    already: int = 0
+    failed: int = 0
+    error: str | None = None
+    warning: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """The outcome of one pass over every feed."""
+
+    feeds: tuple[FeedReport, ...]
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.feeds)
+
+    @property
+    def failed_feeds(self) -> int:
+        return sum(1 for f in self.feeds if f.error)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What an analyst scans a release for."""
+
+    tickers: tuple[str, ...] = ()  # "NASDAQ:CLRB"
+    amounts: tuple[str, ...] = ()  # "$2 million", "EUR 10 million"
+    phases: tuple[str, ...] = ()  # "Phase 1a", "pivotal"
+    trial_names: tuple[str, ...] = ()  # "CLOVER-1"
+    nct_ids: tuple[str, ...] = ()  # "NCT02952508"
+    agencies: tuple[str, ...] = ()  # "NCI", "BARDA"
+    counterparties: tuple[str, ...] = ()  # "Wisconsin Alumni Research Foundation (WARF)"
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Tags of one release, the headline's tag, the sentences that earned each tag, and facts."""
+
+    primary: str
+    tags: tuple[str, ...]
+    evidence: tuple[tuple[str, tuple[str, ...]], ...]  # ((tag, (sentence, ...)), ...) in tag order
+    facts: Facts = Facts()
+
+    def evidence_for(self, tag: str) -> tuple[str, ...]:
+        return dict(self.evidence).get(tag, ())
+
+    def to_dict(self) -> dict:
+        return {
+            "primary": self.primary,
+            "tags": list(self.tags),
+            "evidence": {tag: list(sentences) for tag, sentences in self.evidence},
+            "facts": self.facts.to_dict(),
+        }

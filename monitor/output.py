@@ -1,0 +1,90 @@
+"""Formatting of release rows for the terminal: rich tables, JSON lines, CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import TextIO
+
+FORMATS = ("table", "json", "csv")
+CSV_COLUMNS = ("id", "source", "published", "tickers", "issuer", "title", "url", "first_seen")
+
+
+def public_row(row: dict) -> dict:
+    """The stable shape of a release in JSON/CSV output (a contract for scripts)."""
+    return {
+        "id": row["release_id"],
+        "source": row["source"],
+        "title": row["title"],
+        "url": row["url"],
+        "published": row["published_utc"],
+        "published_raw": row["published_raw"],
+        "tickers": row["tickers"],
+        "issuer": row["issuer"],
+        "language": row["language"],
+        "subjects": row["subjects"],
+        "first_seen": row["first_seen"],
+    }
+
+
+def write_rows(rows: Sequence[dict], fmt: str, out: TextIO, *, title: str | None = None) -> None:
+    """Write release rows as a table, JSON lines or CSV."""
+    if fmt == "json":
+        for row in rows:
+            out.write(json.dumps(public_row(row), ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            record = public_row(row)
+            record["tickers"] = " ".join(record["tickers"])
+            writer.writerow(record)
+    else:
+        write_table(rows, out, title=title)
+
+
+def write_table(rows: Sequence[dict], out: TextIO, *, title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("published (UTC)", no_wrap=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("tickers", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
+    for row in rows:
+        published = (row["published_utc"] or row["published_raw"] or "?").replace("T", " ")[:16]
+        table.add_row(published, row["release_id"], " ".join(row["tickers"]), row["title"])
+    console = Console(file=out, soft_wrap=False, width=_width(out))
+    console.print(table)
+    if not rows:
+        console.print("no releases match")
+
+
+def write_release(row: dict, seen_in: Sequence[str], out: TextIO) -> None:
+    """One release, whole, for `biomon show`."""
+    lines = [
+        row["title"],
+        "",
+        f"id:         {row['source']}:{row['release_id']}",
+        f"url:        {row['url']}",
+        f"published:  {row['published_utc'] or 'unknown'} (raw: {row['published_raw']!r})",
+        f"issuer:     {row['issuer']}",
+        f"tickers:    {' '.join(row['tickers']) or '-'}",
+        f"subjects:   {'; '.join(row['subjects']) or '-'}",
+        f"language:   {row['language'] or '-'}",
+        f"first seen: {row['first_seen']}",
+        f"seen in:    {', '.join(seen_in) or '-'}",
+        "",
+        row["text"],
+    ]
+    out.write("\n".join(lines) + "\n")
+
+
+def _width(out: TextIO) -> int | None:
+    import shutil
+
+    if hasattr(out, "isatty") and out.isatty():
+        return None
+    return max(shutil.get_terminal_size((120, 24)).columns, 100)

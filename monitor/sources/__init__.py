@@ -1,0 +1,1 @@
+"""Wire sources: how one wire's feed items become Release records."""

@@ -1,0 +1,320 @@
+"""SQLite storage through sqlite-utils: schema and migrations, deduplicating saves, queries."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.errors import StoreError
+from monitor.models import FeedReport, Release, Ticker
+
+
+def utc_now() -> str:
+    """The current time as the ISO 8601 UTC string stored everywhere."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---- migrations: each runs once, in order, in one transaction; PRAGMA user_version counts them.
+
+
+def _m001_base(db: sqlite_utils.Database) -> None:
+    db["releases"].create(
+        {
+            "id": int,
+            "source": str,
+            "release_id": str,
+            "url": str,
+            "title": str,
+            "summary_html": str,
+            "text": str,
+            "published_utc": str,
+            "published_raw": str,
+            "sort_time": str,  # published_utc, or first_seen when the date was unreadable
+            "issuer": str,
+            "language": str,
+            "subjects": str,  # JSON array
+            "tickers": str,  # JSON array of "EXCHANGE:SYMBOL"
+            "first_seen": str,
+            "feed_url": str,  # the feed it was first seen in
+        },
+        pk="id",
+        not_null={"source", "release_id", "title", "first_seen", "sort_time"},
+    )
+    db["releases"].create_index(["source", "release_id"], unique=True)
+    db["releases"].create_index(["sort_time"])
+    db["release_tickers"].create(
+        {"release": int, "exchange": str, "symbol": str},
+        pk=("release", "exchange", "symbol"),
+        foreign_keys=[("release", "releases", "id")],
+    )
+    db["release_tickers"].create_index(["symbol", "exchange"])
+    db["feeds"].create(
+        {
+            "url": str,
+            "added": str,
+            "last_polled": str,
+            "last_success": str,
+            "last_status": str,  # "ok", or the one-line reason of the last failure
+            "last_error": str,
+            "last_warning": str,
+            "consecutive_failures": int,
+            "last_items": int,
+        },
+        pk="url",
+    )
+
+
+def _m002_seen_in_and_fts(db: sqlite_utils.Database) -> None:
+    db["release_feeds"].create(
+        {"release": int, "feed_url": str, "first_seen": str},
+        pk=("release", "feed_url"),
+        foreign_keys=[("release", "releases", "id")],
+    )
+    db["releases"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _m001_base,
+    _m002_seen_in_and_fts,
+)
+
+
+def migrate(db: sqlite_utils.Database, upto: int | None = None) -> int:
+    """Apply pending migrations (all, or up to number `upto`); return the schema version."""
+    target = len(MIGRATIONS) if upto is None else upto
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"{db.conn.execute('PRAGMA database_list').fetchone()[2]}: schema version {version}"
+            " is newer than this biomon knows; upgrade biomon"
+        )
+    while version < target:
+        with db.conn:
+            MIGRATIONS[version](db)
+            version += 1
+            db.execute(f"PRAGMA user_version = {version}")
+    return version
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    new: int
+    already: int
+
+
+class Store:
+    """The biomon database. One writer: open one Store per process."""
+
+    def __init__(self, path: Path | str, *, clock: Callable[[], str] = utc_now) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrate(self.db)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: cannot open database ({error})") from None
+        except OSError as error:
+            raise StoreError(f"{self.path}: cannot create database ({error.strerror})") from None
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # ---- writes
+
+    def save_releases(self, releases: Iterable[Release], feed_url: str = "") -> SaveResult:
+        """Store releases not yet stored (by source and release id) in one transaction."""
+        seen_at = self.clock()
+        new = already = 0
+        with self.db.conn:
+            for release in releases:
+                row = self.db.execute(
+                    "SELECT id FROM releases WHERE source = ? AND release_id = ?",
+                    [release.source, release.release_id],
+                ).fetchone()
+                if row:
+                    already += 1
+                    row_id = row[0]
+                else:
+                    new += 1
+                    row_id = self._insert(release, seen_at)
+                if feed_url:
+                    self.db["release_feeds"].insert(
+                        {"release": row_id, "feed_url": feed_url, "first_seen": seen_at},
+                        ignore=True,
+                    )
+        return SaveResult(new=new, already=already)
+
+    def _insert(self, release: Release, seen_at: str) -> int:
+        table = self.db["releases"]
+        table.insert(
+            {
+                "source": release.source,
+                "release_id": release.release_id,
+                "url": release.url,
+                "title": release.title,
+                "summary_html": release.summary_html,
+                "text": release.text,
+                "published_utc": release.published_utc,
+                "published_raw": release.published_raw,
+                "sort_time": release.published_utc or seen_at,
+                "issuer": release.issuer,
+                "language": release.language,
+                "subjects": json.dumps(list(release.subjects)),
+                "tickers": json.dumps([str(t) for t in release.tickers]),
+                "first_seen": seen_at,
+                "feed_url": release.feed_url,
+            }
+        )
+        row_id = table.last_pk
+        self.db["release_tickers"].insert_all(
+            (
+                {"release": row_id, "exchange": t.exchange, "symbol": t.symbol}
+                for t in release.tickers
+            ),
+            ignore=True,
+        )
+        return row_id
+
+    def record_feed(self, report: FeedReport, items: int | None = None) -> None:
+        """Keep the per-feed state after one poll of it."""
+        now = self.clock()
+        feeds = self.db["feeds"]
+        existing = next(iter(feeds.rows_where("url = ?", [report.url])), None)
+        failures = (existing or {}).get("consecutive_failures") or 0
+        row = {
+            "url": report.url,
+            "added": (existing or {}).get("added") or now,
+            "last_polled": now,
+            "last_status": "ok" if report.error is None else report.error,
+            "last_warning": report.warning,
+            "last_items": items,
+        }
+        if report.error is None:
+            row.update(last_success=now, consecutive_failures=0)
+        else:
+            row.update(last_error=report.error, consecutive_failures=failures + 1)
+        with self.db.conn:
+            feeds.upsert(row, pk="url")
+
+    # ---- reads
+
+    def feeds(self) -> list[dict]:
+        return list(self.db["feeds"].rows_where(order_by="url"))
+
+    def count(self) -> int:
+        return self.db["releases"].count
+
+    def query(self, query: ReleaseQuery) -> list[dict]:
+        """Releases matching `query`, newest first."""
+        where, params = [], []
+        if query.tickers:
+            clauses = []
+            for ticker in query.tickers:
+                if ticker.exchange:
+                    clauses.append("(t.symbol = ? AND t.exchange = ?)")
+                    params += [ticker.symbol, ticker.exchange]
+                else:
+                    clauses.append("t.symbol = ?")
+                    params.append(ticker.symbol)
+            where.append(
+                "r.id IN (SELECT t.release FROM release_tickers t WHERE "
+                + " OR ".join(clauses)
+                + ")"
+            )
+        if query.since:
+            where.append("r.sort_time >= ?")
+            params.append(query.since)
+        if query.until:
+            where.append("r.sort_time < ?")
+            params.append(query.until)
+        if query.search:
+            where.append("r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?)")
+            params.append(fts_query(query.search))
+        sql = "SELECT r.* FROM releases r"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY r.sort_time DESC, r.id DESC LIMIT ? OFFSET ?"
+        params += [query.limit, query.offset]
+        try:
+            return [_decode(row) for row in self.db.query(sql, params)]
+        except sqlite3.OperationalError as error:
+            if query.search and "fts5" in str(error).lower():
+                raise StoreError(f"search {query.search!r}: {error}") from None
+            raise
+
+    def get(self, release_ref: str) -> list[dict]:
+        """Releases whose release id is `release_ref` (or `source:release_id`)."""
+        source, sep, release_id = release_ref.partition(":")
+        if sep:
+            rows = self.db["releases"].rows_where(
+                "source = ? AND release_id = ?", [source, release_id]
+            )
+        else:
+            rows = self.db["releases"].rows_where("release_id = ?", [release_ref])
+        return [_decode(row) for row in rows]
+
+    def seen_in(self, row_id: int) -> list[str]:
+        return [
+            row["feed_url"]
+            for row in self.db["release_feeds"].rows_where(
+                "release = ?", [row_id], order_by="first_seen"
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class ReleaseQuery:
+    tickers: Sequence[Ticker] = ()
+    since: str | None = None  # ISO UTC, inclusive
+    until: str | None = None  # ISO UTC, exclusive
+    search: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def fts_query(text: str) -> str:
+    """User words -> a safe FTS5 query: words and "phrases" ANDed, `word*` prefixes, OR/NOT kept.
+
+    Raw user text like `Nasdaq:CLRB` or `Phase-2` is an FTS5 syntax error, so every term is quoted.
+    """
+    terms: list[str] = []
+    for token, quoted in _tokens(text):
+        if quoted:
+            terms.append('"' + token.replace('"', '""') + '"')
+        elif token in ("AND", "OR", "NOT") and terms:
+            terms.append(token)
+        elif token.endswith("*") and token.strip("*"):
+            terms.append('"' + token.strip("*").replace('"', '""') + '"*')
+        elif token.strip("*"):
+            terms.append('"' + token.replace('"', '""') + '"')
+    if terms and terms[-1] in ("AND", "OR", "NOT"):
+        terms.pop()
+    return " ".join(terms) or '""'
+
+
+def _tokens(text: str) -> Iterable[tuple[str, bool]]:
+    parts = text.split('"')
+    for index, part in enumerate(parts):
+        if index % 2:  # inside quotes (an unclosed quote runs to the end)
+            if part.strip():
+                yield part.strip(), True
+        else:
+            for word in part.split():
+                yield word, False
+
+
+def _decode(row: dict) -> dict:
+    row = dict(row)
+    for key in ("subjects", "tickers"):
+        row[key] = json.loads(row.get(key) or "[]")
+    return row

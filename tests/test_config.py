@@ -1,0 +1,102 @@
+"""A wrong config exits 2 with one line naming the file, the key and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.config import load_config
+
+GOOD = """\
+[storage]
+path = "../data/biomon.db"
+[poll]
+interval = 60
+user_agent = "biomon/0.1 (you@example.com)"
+feeds = ["https://www.globenewswire.com/RssFeed/exchange/NASDAQ"]
+[[watch]]
+ticker = "CLRB"
+company = "Cellectar Biosciences"
+feeds = []
+alert_tags = ["licensing", "grant", "trial"]
+"""
+
+
+def history_with(write_config, text: str):
+    path = write_config(text)
+    return path, CliRunner().invoke(cli, ["--config", str(path), "history"])
+
+
+def test_contract_shape_loads_with_paths_relative_to_the_file(write_config, tmp_path):
+    config = load_config(write_config(GOOD))
+    assert config.storage.path == (tmp_path.parent / "data" / "biomon.db").resolve()
+    assert config.watch[0].ticker.symbol == "CLRB"
+    assert config.watch[0].alert_tags == ("licensing", "grant", "trial")
+
+
+def test_example_config_is_valid():
+    config = load_config(Path(__file__).parent.parent / "config" / "biomon.toml")
+    assert any(w.ticker.symbol == "CLRB" for w in config.watch)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace("[poll]", "[poll\n"), ": invalid TOML: "),
+        (GOOD.replace("interval = 60", "intervall = 60"), ": poll.intervall: unknown key"),
+        (GOOD.replace("interval = 60", 'interval = "often"'), ": poll.interval: expected an integer, got a string 'often'"),
+        (GOOD.replace("interval = 60", "interval = 0"), ": poll.interval: must be at least 1"),
+        (GOOD.replace('ticker = "CLRB"', "ticker = 42"), ": watch[0].ticker: expected a string, got an integer 42"),
+        (GOOD.replace('ticker = "CLRB"', 'ticker = "not a ticker!"'), ": watch[0].ticker: not a ticker"),
+        (GOOD.replace('feeds = []', "feeds = [1]"), ": watch[0].feeds[0]: expected a string"),
+        (GOOD.replace('feeds = ["https', 'feeds = ["ftp'), ": poll.feeds[0]: not an http(s) URL"),
+        (GOOD.replace('ticker = "CLRB"\n', ""), ": watch[0].ticker: missing"),
+        (GOOD + "[extra]\n", ": extra: unknown key"),
+        ("watch = 3\n" + GOOD.split("[[watch]]")[0], ": watch: must be an array of tables"),
+    ],
+    ids=["bad-toml", "unknown-key", "wrong-type", "out-of-range", "ticker-type", "ticker-value",
+         "feed-type", "feed-scheme", "missing-key", "unknown-table", "watch-not-array"],
+)  # fmt: skip
+def test_bad_config_exits_2_with_one_line(write_config, text, expected):
+    path, result = history_with(write_config, text)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"biomon: config error: {path}")
+    assert expected in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_exits_2(tmp_path):
+    missing = tmp_path / "nope.toml"
+    result = CliRunner().invoke(cli, ["--config", str(missing), "poll", "--once"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"biomon: config error: {missing}: file not found; copy config/biomon.toml or pass --config PATH"
+    )
+
+
+def test_environment_variable_names_the_config(write_config, monkeypatch, tmp_path):
+    path = write_config(GOOD.replace("interval = 60", "interval = -1"), name="env.toml")
+    monkeypatch.setenv("BIOMON_CONFIG", str(path))
+    result = CliRunner().invoke(cli, ["history"])
+    assert result.exit_code == 2
+    assert str(path) in result.output
+
+
+def test_config_option_beats_environment(write_config, monkeypatch):
+    monkeypatch.setenv("BIOMON_CONFIG", "/nonexistent/biomon.toml")
+    good = write_config(GOOD.replace("../data/biomon.db", "b.db"))
+    result = CliRunner().invoke(cli, ["--config", str(good), "history"])
+    assert result.exit_code == 0, result.output
+
+
+def test_default_is_config_biomon_toml_in_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("BIOMON_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["history"])
+    assert result.exit_code == 2
+    assert "config/biomon.toml: file not found" in result.output
