@@ -48,15 +48,19 @@ def write_table(rows: Sequence[dict], out: TextIO, *, title: str | None = None) 
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, expand=False)
-    table.add_column("published (UTC)", no_wrap=True)
-    table.add_column("id", no_wrap=True)
-    table.add_column("tickers", no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=1)
+    console = Console(file=out, soft_wrap=False, width=_width(out))
+    # Only the title shrinks to fit the terminal: dates, ids and tickers are what a reader scans.
+    id_width = max((len(row["release_id"]) for row in rows), default=2)
+    ticker_width = min(max((len(" ".join(row["tickers"])) for row in rows), default=7), 30)
+    title_width = max(console.width - (16 + id_width + ticker_width + 13), 20)
+    table = Table(title=title)
+    table.add_column("published (UTC)", no_wrap=True, min_width=16)
+    table.add_column("id", no_wrap=True, min_width=id_width)
+    table.add_column("tickers", no_wrap=True, overflow="ellipsis", max_width=ticker_width)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for row in rows:
         published = (row["published_utc"] or row["published_raw"] or "?").replace("T", " ")[:16]
         table.add_row(published, row["release_id"], " ".join(row["tickers"]), row["title"])
-    console = Console(file=out, soft_wrap=False, width=_width(out))
     console.print(table)
     if not rows:
         console.print("no releases match")
