@@ -75,8 +75,11 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> Non
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Poll every feed once and exit (the cron-style pass).")
+@click.option(
+    "--force", is_flag=True, help="Poll even feeds waiting on Retry-After/backoff, or disabled."
+)
 @click.pass_obj
-def poll(obj: Context, once: bool) -> None:
+def poll(obj: Context, once: bool, force: bool) -> None:
     """Poll every configured feed once and report per feed."""
     config = obj.config
     if not config.feed_urls():
@@ -85,19 +88,23 @@ def poll(obj: Context, once: bool) -> None:
         )
     store = obj.store()
     try:
-        report = _poll_and_print(config, store)
+        report = _poll_and_print(config, store, force=force)
     finally:
         store.close()
-    if report.failed_feeds == len(report.feeds):
+    if report.feeds and report.failed_feeds == len(report.feeds):
         sys.exit(1)
 
 
-def _poll_and_print(config: Config, store: Store) -> PollReport:
+def _poll_and_print(config: Config, store: Store, force: bool = False) -> PollReport:
     from monitor.poller import poll_once
 
     def line(report: FeedReport) -> None:
+        moved = f" (moved permanently to {report.moved_to})" if report.moved_to else ""
         if report.error:
-            click.echo(f"FAILED  {report.url}: {report.error}")
+            click.echo(f"FAILED  {report.url}: {report.error}{moved}")
+            return
+        if report.skipped:
+            click.echo(f"skipped {report.url}: {report.skipped}{moved}")
             return
         text = (
             f"ok      {report.url}: {report.new} new, {report.already} already stored, "
@@ -105,9 +112,9 @@ def _poll_and_print(config: Config, store: Store) -> PollReport:
         )
         if report.warning:
             text += f" (warning: {report.warning})"
-        click.echo(text)
+        click.echo(text + moved)
 
-    report = poll_once(config, store, on_feed=line)
+    report = poll_once(config, store, force=force, on_feed=line)
     click.echo(
         f"{len(report.feeds)} feeds, {report.new} new releases, "
         f"{report.failed_feeds} failed feeds; {store.count()} releases in {store.path}"
@@ -247,7 +254,7 @@ def demo(feeds_dir: str | None, keep: str | None) -> None:
             try:
                 click.echo("First poll:")
                 _poll_and_print(config, store)
-                click.echo("\nSecond poll (nothing is stored twice):")
+                click.echo("\nSecond poll (an unchanged feed is not even parsed again):")
                 _poll_and_print(config, store)
                 click.echo("")
                 watched = tuple(w.ticker for w in config.watch)

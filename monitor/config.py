@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,14 @@ class PollConfig:
     feeds: tuple[str, ...] = ()
     timeout: float = 20.0  # seconds, connect and read, and the total deadline of one fetch
     max_bytes: int = 15 * 1024 * 1024
-    workers: int = 8  # feeds fetched at once
+    workers: int = 16  # feeds fetched at once, over all hosts
+    per_host: int = 2  # requests in flight per host
+    host_gap: float = 0.5  # seconds between request starts to one host
+    backoff_max: float = 3600.0  # longest wait after repeated failures
+    stale_factor: float = 6.0  # stale when the newest item is older than this many median gaps
+    stale_after: float = 86400.0  # stale when no success for this many seconds
+    page_size: int = 50  # items per page when paging back (GlobeNewswire /max/N/start/M)
+    page_limit: int = 20  # pages fetched at most when filling a gap
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class WatchConfig:
     company: str = ""
     feeds: tuple[str, ...] = ()
     alert_tags: tuple[str, ...] = ()
+    paging: bool = False  # its feeds take GlobeNewswire's /max/N/start/M, so gaps can be filled
 
     def matches(self, tickers: tuple[Ticker, ...]) -> bool:
         """True when a release listing `tickers` is about this watch's ticker."""
@@ -54,6 +62,10 @@ class Config:
     storage: StorageConfig
     poll: PollConfig = PollConfig()
     watch: tuple[WatchConfig, ...] = ()
+
+    def paged_feeds(self) -> frozenset[str]:
+        """Feeds that can be paged back after downtime."""
+        return frozenset(url for watch in self.watch if watch.paging for url in watch.feeds)
 
     def feed_urls(self) -> tuple[str, ...]:
         """Every feed to poll, broad feeds first, each once."""
@@ -103,14 +115,22 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     db_path = check.get(storage, "storage", "path", str, "biomon.db", nonempty=True)
 
     poll = check.table(data, "poll")
-    check.keys(poll, "poll", {"interval", "user_agent", "feeds", "timeout", "max_bytes", "workers"})
+    check.keys(poll, "poll", {f.name for f in fields(PollConfig)})
+    number = (int, float)
     poll_config = PollConfig(
         interval=check.get(poll, "poll", "interval", int, 60, minimum=1),
         user_agent=check.get(poll, "poll", "user_agent", str, DEFAULT_USER_AGENT, nonempty=True),
         feeds=check.urls(poll, "poll", "feeds"),
         timeout=float(check.get(poll, "poll", "timeout", (int, float), 20.0, minimum=0.1)),
         max_bytes=check.get(poll, "poll", "max_bytes", int, 15 * 1024 * 1024, minimum=1024),
-        workers=check.get(poll, "poll", "workers", int, 8, minimum=1),
+        workers=check.get(poll, "poll", "workers", int, 16, minimum=1),
+        per_host=check.get(poll, "poll", "per_host", int, 2, minimum=1),
+        host_gap=float(check.get(poll, "poll", "host_gap", number, 0.5, minimum=0)),
+        backoff_max=float(check.get(poll, "poll", "backoff_max", number, 3600, minimum=1)),
+        stale_factor=float(check.get(poll, "poll", "stale_factor", number, 6, minimum=1)),
+        stale_after=float(check.get(poll, "poll", "stale_after", number, 86400, minimum=60)),
+        page_size=check.get(poll, "poll", "page_size", int, 50, minimum=1),
+        page_limit=check.get(poll, "poll", "page_limit", int, 20, minimum=1),
     )
 
     watches = data.get("watch", [])
@@ -206,7 +226,7 @@ class _Checker:
     def watch(self, entry: Any, where: str) -> WatchConfig:
         if not isinstance(entry, dict):
             raise self.fail(where, f"must be a table, got {_type_name(entry)}")
-        self.keys(entry, where, {"ticker", "company", "feeds", "alert_tags"})
+        self.keys(entry, where, {"ticker", "company", "feeds", "alert_tags", "paging"})
         if "ticker" not in entry:
             raise self.fail(f"{where}.ticker", 'missing; write ticker = "CLRB" or "NASDAQ:CLRB"')
         raw_ticker = self.get(entry, where, "ticker", str, "", nonempty=True)
@@ -220,4 +240,5 @@ class _Checker:
             company=self.get(entry, where, "company", str, ""),
             feeds=self.urls(entry, where, "feeds"),
             alert_tags=tuple(t.strip().lower() for t in self.strings(entry, where, "alert_tags")),
+            paging=self.get(entry, where, "paging", bool, False),
         )

@@ -43,13 +43,39 @@ class FetchResult:
     status: int | None = None
     body: bytes = b""
     content_type: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     error: str | None = None
     elapsed: float = 0.0
+    moved_to: str | None = None  # the new URL after a permanent redirect (301/308)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What biomon remembers of one feed between polls (the `feeds` table)."""
+
+    url: str  # as configured: the identity of the feed
+    fetch_url: str = ""  # where to fetch it now (changed by permanent redirects)
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    consecutive_failures: int = 0
+    not_before: str | None = None  # ISO UTC: no request before this (Retry-After, backoff)
+    next_poll: str | None = None  # ISO UTC: the regular schedule, with jitter
+    disabled: str | None = None  # why the feed is no longer polled (HTTP 410)
+    last_success: str | None = None
+    last_page_fill: str | None = None
+
+    @property
+    def target(self) -> str:
+        return self.fetch_url or self.url
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,9 @@ class FeedReport:
     error: str | None = None
     warning: str | None = None
     elapsed: float = 0.0
+    skipped: str | None = None  # why nothing was parsed: "not modified", "unchanged", "waiting"
+    moved_to: str | None = None
+    status: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,83 +1,168 @@
-"""One pass over every feed: fetch (concurrently) -> parse -> store, one report per feed."""
+"""One pass over every feed: fetch (concurrently, politely) -> parse -> store, a report per feed."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import httpx
 
 from monitor.config import Config
 from monitor.errors import FeedError
-from monitor.fetch import fetch, make_client
-from monitor.models import FeedReport, FetchResult, PollReport
+from monitor.fetch import HostLimiter, fetch, make_client
+from monitor.models import FeedReport, FeedState, FetchResult, PollReport
 from monitor.parse import parse_feed
+from monitor.schedule import Policy, after_fetch, waiting_reason
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def poll_once(
-    config: Config,
-    store: Store,
-    *,
-    client: httpx.Client | None = None,
-    on_feed: Callable[[FeedReport], None] | None = None,
-) -> PollReport:
-    """Poll every configured feed once. A failing feed is reported, never raised."""
-    urls = config.feed_urls()
-    own_client = client is None
-    client = client or make_client(config.poll.user_agent, config.poll.timeout)
-    reports: dict[str, FeedReport] = {}
-    try:
-        # Fetching is I/O-bound and runs in threads; parsing and the single SQLite writer stay here.
-        with ThreadPoolExecutor(max_workers=min(config.poll.workers, max(len(urls), 1))) as pool:
-            futures = [
-                pool.submit(
-                    fetch,
-                    client,
-                    url,
-                    timeout=config.poll.timeout,
-                    max_bytes=config.poll.max_bytes,
-                )
-                for url in urls
-            ]
+@dataclass
+class Poller:
+    """Everything one pass needs; build once and call `poll` for every pass (the daemon does)."""
+
+    config: Config
+    store: Store
+    client: httpx.Client
+    limiter: HostLimiter
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    rng: random.Random = random.Random()
+
+    @classmethod
+    def create(cls, config: Config, store: Store, client: httpx.Client | None = None) -> Poller:
+        poll = config.poll
+        return cls(
+            config=config,
+            store=store,
+            client=client or make_client(poll.user_agent, poll.timeout, poll.workers),
+            limiter=HostLimiter(poll.per_host, poll.host_gap),
+        )
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(interval=self.config.poll.interval, backoff_max=self.config.poll.backoff_max)
+
+    def poll(
+        self,
+        urls: tuple[str, ...] | None = None,
+        *,
+        force: bool = False,
+        on_feed: Callable[[FeedReport], None] | None = None,
+    ) -> PollReport:
+        """Poll feeds (default: all configured) once. A failing feed is reported, never raised."""
+        urls = urls if urls is not None else self.config.feed_urls()
+        reports: dict[str, FeedReport] = {}
+        due: list[FeedState] = []
+        for url in urls:
+            state = self.store.feed_state(url)
+            reason = None if force else waiting_reason(state, self.now())
+            if reason:
+                reports[url] = FeedReport(url, skipped=reason)
+                if on_feed:
+                    on_feed(reports[url])
+            else:
+                due.append(replace(state, disabled=None) if force else state)
+        workers = min(self.config.poll.workers, max(len(due), 1))
+        # Fetching is I/O-bound and runs in threads; parsing and the one SQLite writer stay here.
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            futures = {pool.submit(self._fetch, state): state for state in due}
             for future in as_completed(futures):
-                report = ingest(future.result(), store)
+                report = self._ingest(futures[future], future.result())
                 reports[report.url] = report
                 if on_feed:
                     on_feed(report)
-    finally:
-        if own_client:
-            client.close()
-    return PollReport(feeds=tuple(reports[url] for url in urls))
+        return PollReport(feeds=tuple(reports[url] for url in urls))
 
-
-def ingest(result: FetchResult, store: Store) -> FeedReport:
-    """Parse and store one fetched feed; record the feed's state either way."""
-    items = None
-    if not result.ok:
-        report = FeedReport(result.url, error=result.error, elapsed=result.elapsed)
-    else:
-        try:
-            parsed = parse_feed(result.url, result.body, result.content_type)
-        except FeedError as error:
-            report = FeedReport(result.url, error=error.reason, elapsed=result.elapsed)
-        else:
-            saved = store.save_releases(parsed.releases, feed_url=result.url)
-            items = len(parsed.releases)
-            report = FeedReport(
-                result.url,
-                new=saved.new,
-                already=saved.already,
-                failed=parsed.failed_items,
-                warning=parsed.warning,
-                elapsed=result.elapsed,
+    def _fetch(self, state: FeedState, url: str | None = None) -> FetchResult:
+        target = url or state.target
+        with self.limiter.slot(target):
+            return fetch(
+                self.client,
+                target,
+                etag=None if url else state.etag,
+                last_modified=None if url else state.last_modified,
+                timeout=self.config.poll.timeout,
+                max_bytes=self.config.poll.max_bytes,
             )
-    store.record_feed(report, items=items)
+
+    def _ingest(self, state: FeedState, result: FetchResult) -> FeedReport:
+        """Parse and store one fetched feed; keep the feed's state either way."""
+        url, items, body_hash = state.url, None, state.body_hash
+        common = {"elapsed": result.elapsed, "moved_to": result.moved_to, "status": result.status}
+        if result.ok and result.not_modified:
+            report = FeedReport(url, skipped="not modified", **common)
+        elif result.ok and _digest(result.body) == state.body_hash:
+            # Many servers ignore validators: an identical body is not parsed again.
+            report = FeedReport(url, skipped="unchanged", **common)
+        elif result.ok:
+            try:
+                parsed = parse_feed(result.url, result.body, result.content_type)
+            except FeedError as error:
+                result = replace(result, error=error.reason)
+                report = FeedReport(url, error=error.reason, **common)
+            else:
+                saved = self.store.save_releases(parsed.releases, feed_url=url)
+                items, body_hash = len(parsed.releases), _digest(result.body)
+                new = saved.new
+                if _gap_possible(state, saved.new, items, url in self.config.paged_feeds()):
+                    new += self._page_back(state, first_page=items)
+                report = FeedReport(
+                    url,
+                    new=new,
+                    already=saved.already,
+                    failed=parsed.failed_items,
+                    warning=parsed.warning,
+                    **common,
+                )
+        else:
+            report = FeedReport(url, error=result.error, **common)
+        new_state = after_fetch(state, result, now=self.now(), policy=self.policy, rng=self.rng)
+        self.store.save_feed(replace(new_state, body_hash=body_hash), report, items=items)
+        _log(report)
+        return report
+
+    def _page_back(self, state: FeedState, first_page: int) -> int:
+        """Page an organization feed back until a known release appears; return releases added."""
+        size, start, added = self.config.poll.page_size, first_page, 0
+        for _ in range(self.config.poll.page_limit):
+            page_url = f"{state.target.rstrip('/')}/max/{size}/start/{start}"
+            result = self._fetch(state, page_url)
+            if not result.ok:
+                log.warning("%s: paging back stopped: %s", page_url, result.error)
+                break
+            try:
+                parsed = parse_feed(page_url, result.body, result.content_type)
+            except FeedError as error:
+                log.warning("%s: paging back stopped: %s", page_url, error.reason)
+                break
+            saved = self.store.save_releases(parsed.releases, feed_url=state.url)
+            added += saved.new
+            if not parsed.releases or saved.already:
+                break
+            start += len(parsed.releases)
+        return added
+
+
+def _gap_possible(state: FeedState, new: int, items: int, paged: bool) -> bool:
+    # Every item new on a feed polled before means releases may have scrolled out unseen.
+    return paged and state.last_success is not None and items > 0 and new == items
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _log(report: FeedReport) -> None:
     if report.error:
         log.warning("%s: %s", report.url, report.error)
+    elif report.skipped:
+        log.info("%s: %s (%.2fs)", report.url, report.skipped, report.elapsed)
     else:
         log.info(
             "%s: %d new, %d stored, %d failed (%.2fs)",
@@ -87,4 +172,20 @@ def ingest(result: FetchResult, store: Store) -> FeedReport:
             report.failed,
             report.elapsed,
         )
-    return report
+
+
+def poll_once(
+    config: Config,
+    store: Store,
+    *,
+    client: httpx.Client | None = None,
+    force: bool = False,
+    on_feed: Callable[[FeedReport], None] | None = None,
+) -> PollReport:
+    """Poll every configured feed once with a fresh client (the `poll --once` pass)."""
+    poller = Poller.create(config, store, client)
+    try:
+        return poller.poll(force=force, on_feed=on_feed)
+    finally:
+        if client is None:
+            poller.client.close()

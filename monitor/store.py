@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.models import FeedReport, Release, Ticker
+from monitor.models import FeedReport, FeedState, Release, Ticker
 
 
 def utc_now() -> str:
@@ -79,9 +79,26 @@ def _m002_seen_in_and_fts(db: sqlite_utils.Database) -> None:
     db["releases"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
 
 
+def _m003_feed_state(db: sqlite_utils.Database) -> None:
+    feeds = db["feeds"]
+    for column in (
+        "fetch_url",
+        "etag",
+        "last_modified",
+        "body_hash",
+        "not_before",
+        "next_poll",
+        "disabled",
+        "last_page_fill",
+    ):
+        feeds.add_column(column, str)
+    db["release_feeds"].create_index(["feed_url", "first_seen"])
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
+    _m003_feed_state,
 )
 
 
@@ -185,26 +202,30 @@ class Store:
         )
         return row_id
 
-    def record_feed(self, report: FeedReport, items: int | None = None) -> None:
-        """Keep the per-feed state after one poll of it."""
+    def feed_state(self, url: str) -> FeedState:
+        """The remembered state of one feed (a fresh state for a new feed)."""
+        row = next(iter(self.db["feeds"].rows_where("url = ?", [url])), None)
+        if row is None:
+            return FeedState(url=url)
+        names = {f.name for f in fields(FeedState)}
+        return FeedState(**{k: v for k, v in row.items() if k in names and v is not None})
+
+    def save_feed(self, state: FeedState, report: FeedReport, items: int | None = None) -> None:
+        """Keep a feed's state and the outcome of its last poll, in one write."""
         now = self.clock()
-        feeds = self.db["feeds"]
-        existing = next(iter(feeds.rows_where("url = ?", [report.url])), None)
-        failures = (existing or {}).get("consecutive_failures") or 0
-        row = {
-            "url": report.url,
+        existing = next(iter(self.db["feeds"].rows_where("url = ?", [state.url])), None)
+        row = asdict(state) | {
             "added": (existing or {}).get("added") or now,
             "last_polled": now,
-            "last_status": "ok" if report.error is None else report.error,
+            "last_status": _status_line(report),
             "last_warning": report.warning,
-            "last_items": items,
         }
-        if report.error is None:
-            row.update(last_success=now, consecutive_failures=0)
-        else:
-            row.update(last_error=report.error, consecutive_failures=failures + 1)
+        if items is not None:
+            row["last_items"] = items
+        if report.error:
+            row["last_error"] = report.error
         with self.db.conn:
-            feeds.upsert(row, pk="url")
+            self.db["feeds"].upsert(row, pk="url", alter=True)
 
     # ---- reads
 
@@ -311,6 +332,14 @@ def _tokens(text: str) -> Iterable[tuple[str, bool]]:
         else:
             for word in part.split():
                 yield word, False
+
+
+def _status_line(report: FeedReport) -> str:
+    if report.error:
+        return report.error
+    if report.skipped:
+        return f"ok ({report.skipped})"
+    return "ok"
 
 
 def _decode(row: dict) -> dict:

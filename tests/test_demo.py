@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -12,6 +13,10 @@ from monitor.cli import cli
 def test_demo_stores_the_clrb_seed_once_from_two_feeds(tmp_path):
     result = CliRunner().invoke(cli, ["demo", "--keep", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    first_poll = result.output.split("Second poll")[0]
+    already = [int(n) for n in re.findall(r"(\d+) already stored", first_poll)]
+    assert sum(already) == 3  # three releases are in both feeds: stored once
+    assert "26 new releases" in first_poll
     assert "0 new releases, 0 failed feeds" in result.output  # the second poll stores nothing
     assert "Cellectar Biosciences Expands Iopofosine I 131" in result.output
 

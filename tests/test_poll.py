@@ -22,6 +22,7 @@ SEED = Item(
     tickers=("Nasdaq:CLRB",),
 )
 OTHER = Item("2796482", "Soligenix Receives Orphan Drug Designation", tickers=("Nasdaq:SNGX",))
+THIRD = Item("2796483", "Palatin Reports Results", tickers=("NYSE American:PTN",))
 
 
 def run(*args):
@@ -41,9 +42,10 @@ def test_polling_twice_stores_each_release_once(server, write_config, tmp_path):
     first = run("--config", str(config), "poll", "--once")
     assert first.exit_code == 0, first.output
     assert f"{url}: 2 new, 0 already stored, 0 failed" in first.output
+    server.add("nasdaq.xml", feed(THIRD, SEED, OTHER))  # the feed moves on by one release
     second = run("--config", str(config), "poll", "--once")
-    assert f"{url}: 0 new, 2 already stored, 0 failed" in second.output
-    assert Store(tmp_path / "biomon.db").count() == 2
+    assert f"{url}: 1 new, 2 already stored, 0 failed" in second.output
+    assert Store(tmp_path / "biomon.db").count() == 3
 
 
 def test_release_in_two_feeds_is_one_row(server, write_config, tmp_path):
