@@ -74,6 +74,44 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> Non
 
 
 @cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def status(obj: Context, fmt: str) -> None:
+    """Every feed's health: last success, status, failures, next poll, items, staleness."""
+    from monitor.output import write_status
+
+    config = obj.config
+    store = obj.store()
+    try:
+        healths = feed_healths(config, store)
+    finally:
+        store.close()
+    write_status(healths, fmt, sys.stdout)
+
+
+def feed_healths(config: Config, store: Store) -> list:
+    from datetime import UTC, datetime
+
+    from monitor.health import feed_health
+    from monitor.schedule import iso
+
+    now = datetime.now(UTC)
+    day_ago = iso(now - timedelta(days=1))
+    rows = {row["url"]: row for row in store.feeds()}
+    return [
+        feed_health(
+            rows.get(url, {"url": url}),
+            store.feed_dates(url),
+            store.feed_items_since(url, day_ago),
+            now=now,
+            factor=config.poll.stale_factor,
+            no_success_after=config.poll.stale_after,
+        )
+        for url in config.feed_urls()
+    ]
+
+
+@cli.command()
 @click.option("--once", is_flag=True, help="Poll every feed once and exit (the cron-style pass).")
 @click.option(
     "--force", is_flag=True, help="Poll even feeds waiting on Retry-After/backoff, or disabled."

@@ -92,3 +92,42 @@ def _width(out: TextIO) -> int | None:
     if hasattr(out, "isatty") and out.isatty():
         return None
     return max(shutil.get_terminal_size((120, 24)).columns, 100)
+
+
+def write_status(healths: Sequence, fmt: str, out: TextIO) -> None:
+    """Feed health as a table or JSON lines."""
+    if fmt == "json":
+        from dataclasses import asdict
+
+        for health in healths:
+            out.write(json.dumps(asdict(health)) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Feeds")
+    for name in ("feed", "last success", "last status", "fails", "next poll", "24h", "health"):
+        table.add_column(name, overflow="fold")
+    for h in healths:
+        if h.disabled:
+            verdict = f"[red]disabled[/]: {h.disabled}"
+        elif h.stale:
+            verdict = f"[yellow]stale[/]: {h.stale}"
+        elif h.last_success:
+            verdict = "[green]ok[/]"
+        else:
+            verdict = "never polled" if not h.last_status else "[red]failing[/]"
+        table.add_row(
+            h.url,
+            _short(h.last_success),
+            h.last_status or "-",
+            str(h.consecutive_failures),
+            _short(h.next_poll),
+            str(h.items_last_day),
+            verdict,
+        )
+    Console(file=out, width=_width(out)).print(table)
+
+
+def _short(value: str | None) -> str:
+    return value.replace("T", " ").rstrip("Z")[:16] if value else "-"

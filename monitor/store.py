@@ -232,6 +232,23 @@ class Store:
     def feeds(self) -> list[dict]:
         return list(self.db["feeds"].rows_where(order_by="url"))
 
+    def feed_dates(self, url: str, limit: int = 50) -> list[str]:
+        """Publication times of the newest releases seen in one feed."""
+        sql = (
+            "SELECT r.published_utc FROM release_feeds f JOIN releases r ON r.id = f.release "
+            "WHERE f.feed_url = ? AND r.published_utc IS NOT NULL "
+            "ORDER BY r.published_utc DESC LIMIT ?"
+        )
+        return [row[0] for row in self.db.execute(sql, [url, limit]).fetchall()]
+
+    def feed_items_since(self, url: str, since: str) -> int:
+        """Releases of one feed published (or, undated, first seen) since `since` (ISO UTC)."""
+        sql = (
+            "SELECT count(*) FROM release_feeds f JOIN releases r ON r.id = f.release "
+            "WHERE f.feed_url = ? AND r.sort_time >= ?"
+        )
+        return self.db.execute(sql, [url, since]).fetchone()[0]
+
     def count(self) -> int:
         return self.db["releases"].count
 

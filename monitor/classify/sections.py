@@ -1,0 +1,338 @@
+"""Split a press release into headline, sub-headlines, body sentences and boilerplate.
+
+Only the headline, the sub-headlines and the body earn tags; the boilerplate ("About X",
+forward-looking statements, contacts) restates the company's whole history and would tag every
+release with everything it has ever done.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HEADLINE, SUBHEAD, LEAD, BODY = "headline", "subhead", "lead", "body"
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATE = rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+_WIRES = (
+    r"GLOBE\s*NEWSWIRE|GlobeNewswire|BUSINESS\s*WIRE|Marketwired?|PR\s*Newswire|PRNewswire"
+    r"|ACCESSWIRE|ACCESS\s*Newswire|Newsfile|Canada\s*NewsWire|EQS[- ]News"
+)
+# Where the body starts. The wire marker is the most reliable; a "CITY, date -" dateline or a
+# bare date line are the fallbacks.
+_DATELINE = re.compile(
+    rf"(?:\(\s*(?:{_WIRES})[^)\n]{{0,60}}\)|/\s*(?:{_WIRES})[^/\n]{{0,30}}/)"
+    r"\s*(?:--|—|–|-)?\s*(?:\d{1,2}/\d{1,2}/\d{2,4}\s*(?:--|—|–|-)\s*)?"
+    rf"|\b{_DATE},?\s*(?:--|—|–|\s-\s|\sI\s)\s*"
+    rf"|(?<=[A-Z]{{3}}),\s*[A-Z][A-Za-z.]{{1,6}},\s*{_DATE},\s+"
+    rf"|^[ \t]*(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|date \d{{4}}-\d\d-\d\d)[ \t]*$\n?"
+    rf"|^[A-Z][A-Z .]{{2,30}},[^\n]{{0,30}}?{_DATE}[ \t]*$\n?"
+    r"|^[A-Z][A-Z .]{2,30},\s*[A-Z][a-z]{1,5}\.\s*(?:—|--|–)\s*(?!\()",
+    re.MULTILINE,
+)
+_DATE_PARTS = re.compile(rf"\b({_MONTH})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(\d{{4}})\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-\d\d\b")
+# "in March 2009", "on February 11, 2011", "since 2000": an event dated before the release.
+_PAST_DATE = re.compile(
+    rf"\b(?:in|on|since|during|from|effective|dated|as of)\s+(?:(?:early|mid|late)[- ])?"
+    rf"(?:({_MONTH})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?)?((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+# Boilerplate headings on a line of their own, tolerant of case and a trailing colon.
+_HEADING = re.compile(
+    r"^[ \t#*_]*(?:about(?:\s+(?:the\s+)?(?-i:[A-Z(\u201c\"]).{0,80})?"
+    r"|forward[- ]looking\s+statements?(?:\s+disclaimer)?|safe\s+harbor(?:\s+statement)?.{0,30}"
+    r"|cautionary\s+(?:note|statement).{0,60}|(?:media|investor|press)?\s*contacts?"
+    r"|(?:media|investors?|press)(?:\s*(?:/|and|&)\s*(?:media|investors?))?\s*"
+    r"(?:relations|contacts?|inquiries|enquiries)|investors?|media|###|-\s*(?:ends|30)\s*-"
+    r"|source:?\s.{0,80}|datasource:.*|for\s+(?:more|further)\s+information\s*(?:contact)?)"
+    r"[ \t*_]*:?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# The same headings run into a paragraph: "... http://x.com/ About Palatin Technologies, Inc.
+# Palatin Technologies, Inc. is ..." (the company name repeats after the heading).
+_INLINE_HEADING = re.compile(
+    r"(?<=\s)About (?:the )?(?P<first>[A-Z][\w'’-]+)\b[^\n]{0,90}?\s(?P=first)\b"
+    r"|(?<=\s)(?:Forward[- ]Looking Statements?|Safe Harbor Statement|Cautionary Note[^.]{0,60}?)"
+    r"\s+(?=This|Certain|Statements|Any|Except|Some|All)"
+    r"|(?-i:\b(?:DATASOURCE|CONTACT|SOURCE):)"
+)
+# A company-description paragraph with no heading: "Based in Houston, X is a clinical stage
+# company ..." or "X is focused on the development of ...".
+_DESCRIPTION = re.compile(
+    r"^(?:Based in [^,]{2,40},\s+)?(?:[A-Z][\w.&'’-]*,?\s+){1,5}(?:is|are)\s+"
+    r"(?:(?:an?|the)\s+(?:[\w-]+\s+){0,6}(?:company|corporation)\b|focused on\b)"
+)
+_GENERIC_LINE = re.compile(
+    r"^\s*(?:ex(?:hibit)?[- ]?99[.\d]*\b.*|for immediate release|(?:press|news) releases?\.*"
+    r"|share this article|news provided by|news article|\(?logo[:)].*"
+    r"|!\[.*|\(.*@.*\))\s*$",
+    re.IGNORECASE,
+)
+
+_ABBREVIATIONS = frozenset(
+    "inc ltd corp co dr mr mrs ms prof no nos vs e.g i.e etc al approx est dept univ st jr sr"
+    " jan feb mar apr jun jul aug sep sept oct nov dec fig figs mt ft gov sen rep u.s u.k s.a"
+    " k.k n.v b.v a.g l.p ph.d m.d n.j wis calif mass md pa va fla ill conn minn"
+    " ariz colo wash mich tenn ga ind inj ave blvd".split()
+)
+_SENTENCE_END = re.compile(
+    r"(?P<stop>[.!?][\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9•$€£])|\s+[•▪●]\s+|\s*;\s*[•▪●]"
+)
+_BULLET = re.compile(r"^\s*[•▪●*\-–]\s+")
+_QUOTE_SPAN = re.compile(r"“[^”“]*(?:”|$)|\"[^\"]*(?:\"|$)")
+_WORD = re.compile(r"[A-Za-z0-9$€£]+")
+_TRAILING_CONNECTOR = re.compile(
+    r"\b(?:of|and|the|in|into|for|to|with|a|an|on|from|by|its)$", re.IGNORECASE
+)
+_SCRAPE_DATE = re.compile(r"^\s*date (\d{4})-(\d\d)-\d\d\s*")
+_DESCRIPTOR = re.compile(
+    r",\s+an?\s+[^;]{0,300}?\b(?:company|corporation|leader|innovator|developer|organization)\b"
+    r"[^;]{0,250}?,\s*(?=(?:today|announced|announces|reports?|reported|provides?|issued|"
+    r"encourages?|has|have|will|together|said|confirms?)\b)"
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the headline, a sub-headline or the body."""
+
+    text: str  # as published, whitespace collapsed
+    zone: str  # HEADLINE, SUBHEAD, LEAD or BODY
+    quoted: bool = False  # mostly inside quotation marks: someone's remark, not the news
+    dated_before: bool = False  # names a date before the release: background
+    match_text: str = ""  # text with the company's self-description cut out
+
+    @property
+    def for_matching(self) -> str:
+        return self.match_text or self.text
+
+
+@dataclass(frozen=True)
+class Sections:
+    """A release cut into what counts (headline, sub-headlines, body) and what does not."""
+
+    headline: str
+    sentences: tuple[Sentence, ...]  # headline first, then sub-headlines, lead and body
+    boilerplate: str
+    release_date: tuple[int, int] | None  # (year, month) from the dateline
+
+    @property
+    def body_text(self) -> str:
+        return " ".join(s.text for s in self.sentences if s.zone != HEADLINE)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations (Inc., Dr., U.S., No., e.g.) whole."""
+    return [text[a:b] for a, b in _sentence_spans(text)]
+
+
+def split_release(title: str, text: str) -> Sections:
+    """Cut a release into headline, sub-headlines, lead and body sentences, and boilerplate."""
+    text = text.replace("\r\n", "\n").replace("\xa0", " ").replace("\\$", "$")
+    scraped = _SCRAPE_DATE.match(text)  # a scraper's " date 2021-01-08 " ahead of the text
+    text = text[scraped.end() :] if scraped else text
+    title = _collapse(title)
+    dateline = _find_dateline(text)
+    body_start = dateline.end() if dateline else 0
+    boiler_start = _boilerplate_start(text, body_start)
+    release_date = _release_date(text, dateline)
+    if release_date is None and scraped:
+        release_date = int(scraped.group(1)), int(scraped.group(2))
+    header_lines = _header_lines(text[: dateline.start()] if dateline else "")
+    headline = title if title and not _GENERIC_LINE.match(title) else ""
+    if not headline and header_lines:
+        headline = header_lines.pop(0)
+    indent = body_start - (text.rfind("\n", 0, body_start) + 1)
+    body_paragraphs = _paragraphs(text[body_start:boiler_start], indent)
+    if not dateline:
+        body_paragraphs = [p for p in body_paragraphs if not _is_headline_copy(p, headline)]
+    sentences: list[Sentence] = []
+    if not headline and body_paragraphs:
+        headline = split_sentences(body_paragraphs[0])[0]
+    if headline:
+        sentences.append(Sentence(headline, HEADLINE))
+    for line in header_lines:
+        if not _is_headline_copy(line, headline):
+            sentences.extend(Sentence(s, SUBHEAD) for s in split_sentences(line))
+    sentences.extend(_body_sentences(body_paragraphs, release_date))
+    return Sections(headline, tuple(sentences), text[boiler_start:], release_date)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _find_dateline(text: str) -> re.Match[str] | None:
+    return _DATELINE.search(text, 0, 3000)
+
+
+def _boilerplate_start(text: str, body_start: int) -> int:
+    # A heading in the first lines after the dateline is a sub-section, not the tail.
+    floor = body_start + 80
+    matches = (_HEADING.search(text, floor), _INLINE_HEADING.search(text, floor))
+    starts = [m.start() for m in matches if m]
+    description = _description_start(text, body_start)
+    if description is not None:
+        starts.append(description)
+    return min(starts, default=len(text))
+
+
+def _description_start(text: str, body_start: int) -> int | None:
+    offset, paragraph, previous = body_start, 0, ""
+    for line in text[body_start:].split("\n"):
+        stripped = line.strip()
+        starts_paragraph = not previous or bool(re.search(r"[.!?:][\"”’)]*$", previous))
+        if stripped and starts_paragraph:
+            # Only paragraphs after the first two: the lead may describe the company too.
+            if paragraph >= 2 and _DESCRIPTION.match(stripped):
+                return offset + len(line) - len(line.lstrip())
+            paragraph += 1
+        previous = stripped
+        offset += len(line) + 1
+    return None
+
+
+def _release_date(text: str, dateline: re.Match[str] | None) -> tuple[int, int] | None:
+    window = text[max(0, dateline.start() - 60) : dateline.end()] if dateline else text[:400]
+    iso = _ISO_DATE.search(window)
+    if iso:
+        return int(iso.group(1)), int(iso.group(2))
+    found = _DATE_PARTS.search(window)
+    if found:
+        return int(found.group(2)), _MONTHS[found.group(1)[:3].lower()]
+    return None
+
+
+def _header_lines(header: str) -> list[str]:
+    lines: list[str] = []
+    raw = [line.strip() for line in header.split("\n")]
+    if raw and len(raw[-1]) <= 80:
+        raw[-1] = ""  # "CITY, State, date" ahead of the wire marker
+    for line in raw:
+        if not line or _GENERIC_LINE.match(line):
+            continue
+        if lines and (line[0].islower() or _TRAILING_CONNECTOR.search(lines[-1])):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return [ln for ln in lines if len(_WORD.findall(ln)) >= 3 and not _is_date_line(ln)]
+
+
+def _is_date_line(line: str) -> bool:
+    return len(line) < 60 and bool(_DATE_PARTS.search(line)) and len(line.split()) <= 8
+
+
+def _is_headline_copy(line: str, headline: str) -> bool:
+    a, b = _normal(line), _normal(headline)
+    if not a or not b:
+        return False
+    if a in b or b in a or a[:60] == b[:60]:
+        return True
+    words = set(_WORD.findall(line.lower()))
+    return len(words & set(_WORD.findall(headline.lower()))) >= 0.8 * len(words)
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _paragraphs(text: str, indent: int = 0) -> list[str]:
+    """Blank lines part paragraphs; single newlines are soft wraps unless a line ends a sentence.
+
+    `indent` is how far into its line the text starts (after a dateline), so that the first
+    line's wrap is judged on its full width.
+    """
+    paragraphs: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        current, width = "", 0
+        for line in (ln.strip() for ln in block.split("\n")):
+            if not line or _GENERIC_LINE.match(line):
+                continue
+            if current and _is_soft_wrap(current, width + indent, line):
+                current, width = f"{current} {line}", len(line)
+                continue
+            if current:
+                paragraphs.append(current)
+            current, width = line, len(line)
+        indent = 0
+        if current:
+            paragraphs.append(current)
+    return [_collapse(p) for p in paragraphs]
+
+
+def _is_soft_wrap(previous: str, width: int, line: str) -> bool:
+    if _BULLET.match(line):
+        return False
+    if re.search(r"[.!?:;][\"”’)]*$", previous):
+        return previous.endswith(".") and _ends_in_abbreviation(previous)
+    return not line[0].isupper() or width >= 40 or previous.endswith(",")
+
+
+def _body_sentences(
+    paragraphs: list[str], release_date: tuple[int, int] | None
+) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    substantial = 0
+    for paragraph in paragraphs:
+        quotes = [m.span() for m in _QUOTE_SPAN.finditer(paragraph) if m.end() - m.start() >= 30]
+        for start, end in _sentence_spans(paragraph):
+            text = _BULLET.sub("", paragraph[start:end]).strip()
+            if not text:
+                continue
+            zone = LEAD if substantial < 2 and len(sentences) < 4 else BODY
+            substantial += len(text.split()) >= 8
+            inside = sum(max(0, min(end, b) - max(start, a)) for a, b in quotes)
+            stripped = _DESCRIPTOR.sub(" ", text, count=1) if zone == LEAD else text
+            sentences.append(
+                Sentence(
+                    text,
+                    zone,
+                    quoted=inside * 2 >= end - start,
+                    dated_before=_mentions_past_date(text, release_date),
+                    match_text=stripped if stripped != text else "",
+                )
+            )
+    return sentences
+
+
+def _mentions_past_date(text: str, release_date: tuple[int, int] | None) -> bool:
+    if release_date is None:
+        return False
+    for match in _PAST_DATE.finditer(text):
+        year = int(match.group(2))
+        if match.group(1):
+            if (year, _MONTHS[match.group(1)[:3].lower()]) < release_date:
+                return True
+        elif year < release_date[0]:
+            return True
+    return False
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end("stop") if match.group("stop") else match.start()
+        if match.group("stop") and _ends_in_abbreviation(text[start : match.start() + 1]):
+            continue
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans]
+
+
+def _ends_in_abbreviation(chunk: str) -> bool:
+    word = chunk.rstrip(".").rsplit(None, 1)[-1].lstrip("(\"“").lower() if chunk.strip() else ""
+    if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+        return True
+    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
