@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import tomllib
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -41,14 +44,30 @@ class PollConfig:
 
 @dataclass(frozen=True)
 class WatchConfig:
-    ticker: Ticker
+    """One watchlist entry, and the alert rule it makes."""
+
+    ticker: Ticker | None = None  # None: a pure keyword/tag rule
     company: str = ""
     feeds: tuple[str, ...] = ()
-    alert_tags: tuple[str, ...] = ()
+    alert_tags: tuple[str, ...] = ()  # empty: every tag
+    keywords: tuple[str, ...] = ()  # words or exact phrases; any one must appear
+    exclude: tuple[str, ...] = ()  # words or phrases; none may appear
+    channels: tuple[str, ...] = ()  # empty: every enabled channel
     paging: bool = False  # its feeds take GlobeNewswire's /max/N/start/M, so gaps can be filled
 
-    def matches(self, tickers: tuple[Ticker, ...]) -> bool:
+    @property
+    def label(self) -> str:
+        """How alerts name this rule: the ticker, else the company, else its tags and words."""
+        if self.ticker:
+            return self.ticker.symbol
+        if self.company:
+            return self.company
+        return " + ".join([*self.alert_tags, *self.keywords]) or "any release"
+
+    def matches_ticker(self, tickers: tuple[Ticker, ...]) -> bool:
         """True when a release listing `tickers` is about this watch's ticker."""
+        if self.ticker is None:
+            return False
         return any(
             t.symbol == self.ticker.symbol
             and (not self.ticker.exchange or t.exchange == self.ticker.exchange)
@@ -57,11 +76,43 @@ class WatchConfig:
 
 
 @dataclass(frozen=True)
+class ChannelConfig:
+    """Delivery settings shared by every channel: quiet hours (local time) and digests."""
+
+    name: str
+    enabled: bool = False
+    quiet_hours: tuple[dt.time, dt.time] | None = None  # start, end; may wrap midnight
+    timezone: str = "UTC"
+    digest_minutes: int = 0  # 0: one message per alert
+    settings: tuple[tuple[str, Any], ...] = ()  # channel-specific keys (email: host, port, ...)
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return dict(self.settings).get(key, default)
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    channels: tuple[ChannelConfig, ...] = ()
+    max_attempts: int = 8  # then the alert is marked failed
+    retry_base: float = 30.0  # seconds; doubled after every failed attempt, capped at 1 hour
+
+    def channel(self, name: str) -> ChannelConfig | None:
+        return next((c for c in self.channels if c.name == name), None)
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.channels if c.enabled)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     storage: StorageConfig
     poll: PollConfig = PollConfig()
     watch: tuple[WatchConfig, ...] = ()
+    notify: NotifyConfig = NotifyConfig()
+    # [classify.patterns]: extra regular expressions per tag (new tag names add tags)
+    tag_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def paged_feeds(self) -> frozenset[str]:
         """Feeds that can be paged back after downtime."""
@@ -107,7 +158,7 @@ def load_config(path: str | os.PathLike) -> Config:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document."""
     check = _Checker(path)
-    check.keys(data, "", {"storage", "poll", "watch"})
+    check.keys(data, "", {"storage", "poll", "watch", "classify", "notify"})
     base = path.parent
 
     storage = check.table(data, "storage")
@@ -137,12 +188,46 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     if not isinstance(watches, list):
         raise ConfigError(path, "watch", "must be an array of tables: write [[watch]]")
     watch_configs = tuple(check.watch(entry, f"watch[{i}]") for i, entry in enumerate(watches))
+    classify = check.table(data, "classify")
+    check.keys(classify, "classify", {"patterns"})
     return Config(
         path=path,
         storage=StorageConfig(path=(base / db_path).resolve()),
         poll=poll_config,
         watch=watch_configs,
+        notify=check.notify(check.table(data, "notify")),
+        tag_patterns=check.patterns(check.table(classify, "patterns"), "classify.patterns"),
     )
+
+
+COMMON_CHANNEL_KEYS = ("enabled", "quiet_hours", "timezone", "digest_minutes")
+CHANNEL_KEYS: dict[str, dict[str, tuple[Any, Any]]] = {
+    "desktop": {},
+    "email": {
+        "host": (str, ""),
+        "port": (int, 587),
+        "security": (str, "starttls"),
+        "username": (str, ""),
+        "password_env": (str, ""),
+        "from": (str, ""),
+        "to": (list, []),
+        "timeout": ((int, float), 20),
+    },
+}
+
+
+def _channel_problem(name: str) -> str | None:
+    if name not in CHANNEL_KEYS:
+        return f"unknown channel {name!r}; use one of: {', '.join(CHANNEL_KEYS)}"
+    return None
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        return f"bad regular expression {pattern!r}: {error}"
+    return None
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
@@ -223,22 +308,111 @@ class _Checker:
 
         return self.strings(table, where, key, check)
 
+    def patterns(self, table: dict, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        result = []
+        for tag in table:
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,30}", tag):
+                raise self.fail(
+                    f"{where}.{tag}", "tag names are lower-case letters, digits, - or _"
+                )
+            result.append((tag, self.strings(table, where, tag, _regex_problem)))
+        return tuple(result)
+
     def watch(self, entry: Any, where: str) -> WatchConfig:
         if not isinstance(entry, dict):
             raise self.fail(where, f"must be a table, got {_type_name(entry)}")
-        self.keys(entry, where, {"ticker", "company", "feeds", "alert_tags", "paging"})
-        if "ticker" not in entry:
-            raise self.fail(f"{where}.ticker", 'missing; write ticker = "CLRB" or "NASDAQ:CLRB"')
-        raw_ticker = self.get(entry, where, "ticker", str, "", nonempty=True)
-        ticker = parse_ticker(raw_ticker)
-        if ticker is None:
-            raise self.fail(
-                f"{where}.ticker", f'not a ticker: {raw_ticker!r}; write "CLRB" or "NASDAQ:CLRB"'
-            )
-        return WatchConfig(
+        self.keys(entry, where, {f.name for f in fields(WatchConfig)})
+        ticker = None
+        if "ticker" in entry:
+            raw_ticker = self.get(entry, where, "ticker", str, "", nonempty=True)
+            ticker = parse_ticker(raw_ticker)
+            if ticker is None:
+                raise self.fail(
+                    f"{where}.ticker",
+                    f'not a ticker: {raw_ticker!r}; write "CLRB" or "NASDAQ:CLRB"',
+                )
+        watch = WatchConfig(
             ticker=ticker,
-            company=self.get(entry, where, "company", str, ""),
+            company=self.get(entry, where, "company", str, "").strip(),
             feeds=self.urls(entry, where, "feeds"),
             alert_tags=tuple(t.strip().lower() for t in self.strings(entry, where, "alert_tags")),
+            keywords=tuple(k.strip() for k in self.strings(entry, where, "keywords") if k.strip()),
+            exclude=tuple(k.strip() for k in self.strings(entry, where, "exclude") if k.strip()),
+            channels=self.strings(entry, where, "channels", _channel_problem),
             paging=self.get(entry, where, "paging", bool, False),
         )
+        if not (watch.ticker or watch.company or watch.keywords or watch.alert_tags):
+            raise self.fail(
+                where, "needs a ticker, a company, keywords or alert_tags to match releases"
+            )
+        return watch
+
+    def notify(self, table: dict) -> NotifyConfig:
+        self.keys(table, "notify", {"desktop", "email", "max_attempts", "retry_base"})
+        channels = []
+        for name, extra in CHANNEL_KEYS.items():
+            where = f"notify.{name}"
+            section = self.table(table, name) if name in table else None
+            if section is None:
+                channels.append(ChannelConfig(name=name))
+                continue
+            self.keys(section, where, set(COMMON_CHANNEL_KEYS) | set(extra))
+            settings = tuple(
+                (
+                    key,
+                    self.strings(section, where, key)
+                    if kind is list
+                    else self.get(section, where, key, kind, default),
+                )
+                for key, (kind, default) in extra.items()
+            )
+            channels.append(
+                ChannelConfig(
+                    name=name,
+                    enabled=self.get(section, where, "enabled", bool, True),
+                    quiet_hours=self.quiet_hours(section, where),
+                    timezone=self.timezone(section, where),
+                    digest_minutes=self.get(section, where, "digest_minutes", int, 0, minimum=0),
+                    settings=settings,
+                )
+            )
+        config = NotifyConfig(
+            channels=tuple(channels),
+            max_attempts=self.get(table, "notify", "max_attempts", int, 8, minimum=1),
+            retry_base=float(self.get(table, "notify", "retry_base", (int, float), 30, minimum=1)),
+        )
+        email = config.channel("email")
+        if email and email.enabled:
+            for key in ("host", "from"):
+                if not email.setting(key):
+                    raise self.fail(f"notify.email.{key}", "missing; email needs host, from and to")
+            if not email.setting("to"):
+                raise self.fail("notify.email.to", "missing; list at least one recipient")
+            if email.setting("security") not in ("starttls", "ssl", "none"):
+                raise self.fail("notify.email.security", "must be starttls, ssl or none")
+        return config
+
+    def quiet_hours(self, section: dict, where: str) -> tuple[dt.time, dt.time] | None:
+        value = self.get(section, where, "quiet_hours", str, "")
+        if not value:
+            return None
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+        try:
+            if not match:
+                raise ValueError
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            return dt.time(h1, m1), dt.time(h2, m2)
+        except ValueError:
+            raise self.fail(
+                f"{where}.quiet_hours", f'{value!r} is not a time range; write "22:00-07:00"'
+            ) from None
+
+    def timezone(self, section: dict, where: str) -> str:
+        name = self.get(section, where, "timezone", str, "UTC")
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise self.fail(
+                f"{where}.timezone", f"unknown time zone {name!r}; write e.g. America/New_York"
+            ) from None
+        return name

@@ -6,7 +6,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.schedule import parse_iso
+from monitor.config import Config
+from monitor.schedule import iso, parse_iso
+from monitor.store import Store
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,20 @@ def _span(seconds: float) -> str:
     if seconds >= 2 * 3600:
         return f"{seconds / 3600:.0f} hours"
     return f"{seconds / 60:.0f} minutes"
+
+
+def feed_healths(config: Config, store: Store, now: datetime) -> list[FeedHealth]:
+    """The health of every configured feed, in config order."""
+    day_ago = iso(now - timedelta(days=1))
+    rows = {row["url"]: row for row in store.feeds()}
+    return [
+        feed_health(
+            rows.get(url, {"url": url}),
+            store.feed_dates(url),
+            store.feed_items_since(url, day_ago),
+            now=now,
+            factor=config.poll.stale_factor,
+            no_success_after=config.poll.stale_after,
+        )
+        for url in config.feed_urls()
+    ]

@@ -153,3 +153,31 @@ class Classification:
             "evidence": {tag: list(sentences) for tag, sentences in self.evidence},
             "facts": self.facts.to_dict(),
         }
+
+
+@dataclass(frozen=True)
+class AlertContent:
+    """What an alert says about one release (built from the store; rendered by notifiers)."""
+
+    source: str
+    release_id: str
+    title: str
+    url: str
+    tickers: tuple[str, ...]  # "NASDAQ:CLRB"
+    issuer: str
+    primary: str
+    tags: tuple[str, ...]
+    evidence: tuple[tuple[str, tuple[str, ...]], ...]  # ((tag, (sentence, ...)), ...)
+    facts: Facts
+    published_utc: str | None  # "2026-11-25T16:05:00Z"
+    rule: str  # the watch that matched, e.g. "CLRB" or "licensing + radiopharmaceutical"
+    ticker: str = ""  # the watched symbol to lead the title with, e.g. "CLRB"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered notification: a short title (email subject), plain text and HTML bodies."""
+
+    title: str
+    text: str
+    html: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 FORMATS = ("table", "json", "csv")
 CSV_COLUMNS = ("id", "source", "published", "tickers", "issuer", "title", "url", "first_seen")
@@ -66,8 +66,10 @@ def write_table(rows: Sequence[dict], out: TextIO, *, title: str | None = None) 
         console.print("no releases match")
 
 
-def write_release(row: dict, seen_in: Sequence[str], out: TextIO) -> None:
-    """One release, whole, for `biomon show`."""
+def write_release(
+    row: dict, seen_in: Sequence[str], tags: Sequence[tuple[str, list[str]]], out: TextIO
+) -> None:
+    """One release, whole, for `biomon show`: fields, tags with their evidence, facts, text."""
     lines = [
         row["title"],
         "",
@@ -80,9 +82,15 @@ def write_release(row: dict, seen_in: Sequence[str], out: TextIO) -> None:
         f"language:   {row['language'] or '-'}",
         f"first seen: {row['first_seen']}",
         f"seen in:    {', '.join(seen_in) or '-'}",
-        "",
-        row["text"],
+        f"primary:    {row.get('primary_tag') or '-'}",
     ]
+    for tag, sentences in tags:
+        lines.append(f"tag {tag}:")
+        lines.extend(f"    - {sentence}" for sentence in sentences)
+    for name, values in (row.get("facts") or {}).items():
+        if values:
+            lines.append(f"{name.replace('_', ' ')}: {'; '.join(values)}")
+    lines += ["", row["text"]]
     out.write("\n".join(lines) + "\n")
 
 
@@ -131,3 +139,55 @@ def write_status(healths: Sequence, fmt: str, out: TextIO) -> None:
 
 def _short(value: str | None) -> str:
     return value.replace("T", " ").rstrip("Z")[:16] if value else "-"
+
+
+def write_classifications(results: Sequence[tuple[str, Any]], fmt: str, out: TextIO) -> None:
+    """`biomon classify` output: a table, or one JSON object per input release."""
+    if fmt == "json":
+        for item_id, result in results:
+            out.write(json.dumps({"id": item_id} | result.to_dict(), ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for name in ("id", "primary", "tags", "evidence (primary)", "facts"):
+        table.add_column(name, overflow="fold")
+    for item_id, result in results:
+        facts = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.facts.to_dict().items() if v)
+        evidence = " ".join(result.evidence_for(result.primary)[:1])
+        table.add_row(item_id, result.primary, ", ".join(result.tags), evidence, facts)
+    Console(file=out, width=_width(out)).print(table)
+
+
+def write_alerts(rows: Sequence[dict], fmt: str, out: TextIO) -> None:
+    """`biomon alerts` output."""
+    if fmt == "json":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Alerts")
+    for name in ("id", "status", "channel", "rule", "release", "created", "tries", "note"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        note = row["last_error"] or ""
+        if row["status"] == "sent":
+            note = f"sent {_short(row['sent_at'])}"
+        elif row["status"] == "pending" and row["next_attempt"]:
+            note = f"next try {_short(row['next_attempt'])}" + (f"; {note}" if note else "")
+        table.add_row(
+            str(row["id"]),
+            row["status"],
+            row["channel"],
+            row["rule"] or "",
+            f"{row['release_id']} {row['title'][:60]}",
+            _short(row["created"]),
+            str(row["attempts"] or 0),
+            note,
+        )
+    Console(file=out, width=_width(out)).print(table)
+    if not rows:
+        Console(file=out).print("no alerts")

@@ -12,11 +12,14 @@ from datetime import UTC, datetime
 
 import httpx
 
+from monitor.classify import classify
+from monitor.classify.tags import TagRules, build_rules
 from monitor.config import Config
-from monitor.errors import FeedError
+from monitor.errors import ConfigError, FeedError
 from monitor.fetch import HostLimiter, fetch, make_client
-from monitor.models import FeedReport, FeedState, FetchResult, PollReport
+from monitor.models import Classification, FeedReport, FeedState, FetchResult, PollReport, Release
 from monitor.parse import parse_feed
+from monitor.rules import Match, match
 from monitor.schedule import Policy, after_fetch, waiting_reason
 from monitor.store import Store
 
@@ -31,8 +34,10 @@ class Poller:
     store: Store
     client: httpx.Client
     limiter: HostLimiter
+    tag_rules: TagRules | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = random.Random()
+    catch_up: bool = False  # store without alerting (`biomon catch-up`)
 
     @classmethod
     def create(cls, config: Config, store: Store, client: httpx.Client | None = None) -> Poller:
@@ -42,7 +47,14 @@ class Poller:
             store=store,
             client=client or make_client(poll.user_agent, poll.timeout, poll.workers),
             limiter=HostLimiter(poll.per_host, poll.host_gap),
+            tag_rules=tag_rules_for(config),
         )
+
+    def classify(self, release: Release) -> Classification:
+        return classify(release.title, release.text, self.tag_rules)
+
+    def match(self, release: Release, classification: Classification) -> list[Match]:
+        return match(release, classification, self.config.watch, self.config.notify.enabled)
 
     @property
     def policy(self) -> Policy:
@@ -107,7 +119,14 @@ class Poller:
                 result = replace(result, error=error.reason)
                 report = FeedReport(url, error=error.reason, **common)
             else:
-                saved = self.store.save_releases(parsed.releases, feed_url=url)
+                # A feed's first successful poll is its backlog: stored, never alerted (no floods).
+                alerting = not self.catch_up and state.last_success is not None
+                saved = self.store.save_releases(
+                    parsed.releases,
+                    feed_url=url,
+                    classify=self.classify,
+                    match=self.match if alerting else None,
+                )
                 items, body_hash = len(parsed.releases), _digest(result.body)
                 new = saved.new
                 if _gap_possible(state, saved.new, items, url in self.config.paged_feeds()):
@@ -141,12 +160,25 @@ class Poller:
             except FeedError as error:
                 log.warning("%s: paging back stopped: %s", page_url, error.reason)
                 break
-            saved = self.store.save_releases(parsed.releases, feed_url=state.url)
+            # Releases found by paging back are old news: stored and tagged, never alerted.
+            saved = self.store.save_releases(
+                parsed.releases, feed_url=state.url, classify=self.classify
+            )
             added += saved.new
             if not parsed.releases or saved.already:
                 break
             start += len(parsed.releases)
         return added
+
+
+def tag_rules_for(config: Config) -> TagRules | None:
+    """The classifier's rules with the config's extra patterns (None: the built-in rules)."""
+    if not config.tag_patterns:
+        return None
+    try:
+        return build_rules({tag: list(patterns) for tag, patterns in config.tag_patterns})
+    except ValueError as error:
+        raise ConfigError(config.path, "classify.patterns", str(error)) from None
 
 
 def _gap_possible(state: FeedState, new: int, items: int, paged: bool) -> bool:
@@ -180,10 +212,12 @@ def poll_once(
     *,
     client: httpx.Client | None = None,
     force: bool = False,
+    catch_up: bool = False,
     on_feed: Callable[[FeedReport], None] | None = None,
 ) -> PollReport:
     """Poll every configured feed once with a fresh client (the `poll --once` pass)."""
     poller = Poller.create(config, store, client)
+    poller.catch_up = catch_up
     try:
         return poller.poll(force=force, on_feed=on_feed)
     finally:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.models import FeedReport, FeedState, Release, Ticker
+from monitor.models import Classification, FeedReport, FeedState, Release, Ticker
+from monitor.rules import Match
 
 
 def utc_now() -> str:
@@ -95,11 +97,72 @@ def _m003_feed_state(db: sqlite_utils.Database) -> None:
     db["release_feeds"].create_index(["feed_url", "first_seen"])
 
 
+def _m004_tags(db: sqlite_utils.Database) -> None:
+    db["releases"].add_column("primary_tag", str)
+    db["releases"].add_column("facts", str)  # JSON object of lists
+    db["release_tags"].create(
+        {"release": int, "tag": str, "evidence": str},  # evidence: JSON array of sentences
+        pk=("release", "tag"),
+        foreign_keys=[("release", "releases", "id")],
+    )
+    db["release_tags"].create_index(["tag", "release"])
+
+
+def _m005_alerts(db: sqlite_utils.Database) -> None:
+    db["releases"].add_column("title_key", str)
+    db["releases"].add_column("duplicate_of", int)
+    for row_id, title in db.execute("SELECT id, title FROM releases").fetchall():
+        db.execute("UPDATE releases SET title_key = ? WHERE id = ?", [title_key(title), row_id])
+    db["releases"].create_index(["title_key"])
+    db["alerts"].create(
+        {
+            "id": int,
+            "release": int,
+            "channel": str,
+            "rule": str,
+            "ticker": str,
+            "status": str,  # pending | sending | sent | failed
+            "attempts": int,
+            "next_attempt": str,
+            "last_error": str,
+            "created": str,
+            "claimed_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"release", "channel", "status", "created"},
+        foreign_keys=[("release", "releases", "id")],
+    )
+    # The exactly-once key: one alert per release and channel, whatever matched it.
+    db["alerts"].create_index(["release", "channel"], unique=True)
+    db["alerts"].create_index(["status", "channel", "next_attempt"])
+    db["channel_state"].create({"channel": str, "last_digest": str}, pk="channel")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
     _m003_feed_state,
+    _m004_tags,
+    _m005_alerts,
 )
+
+# Updates and corrections arrive as new releases; their title, less this prefix, finds the original.
+_UPDATE_PREFIX = re.compile(
+    r"^\s*(?:update[ds]?|correct(?:ion|ed|ing)(?:\s+and\s+replacing)?|replacing|repeat|"
+    r"re-?issued?|retransmission|notice\s+to\s+disregard)\b\s*(?:--|[-:\u2013\u2014])?\s*",
+    re.IGNORECASE,
+)
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+DUPLICATE_WINDOW_DAYS = 3
+
+
+def title_key(title: str) -> str:
+    """A title reduced for finding copies: no UPDATE/CORRECTION prefix, case or punctuation."""
+    previous = None
+    while previous != title:
+        previous, title = title, _UPDATE_PREFIX.sub("", title, count=1)
+    return _NON_WORD.sub(" ", title.lower()).strip()
 
 
 def migrate(db: sqlite_utils.Database, upto: int | None = None) -> int:
@@ -148,8 +211,19 @@ class Store:
 
     # ---- writes
 
-    def save_releases(self, releases: Iterable[Release], feed_url: str = "") -> SaveResult:
-        """Store releases not yet stored (by source and release id) in one transaction."""
+    def save_releases(
+        self,
+        releases: Iterable[Release],
+        feed_url: str = "",
+        classify: Callable[[Release], Classification] | None = None,
+        match: Callable[[Release, Classification], Sequence[Match]] | None = None,
+    ) -> SaveResult:
+        """Store releases not yet stored (by source and release id) in one transaction.
+
+        `classify` is called for new releases only; its tags are stored with the release.
+        `match` gives the alerts of a new release; they are queued in the same transaction, so
+        a release is never stored without its alerts (or alerted without being stored).
+        """
         seen_at = self.clock()
         new = already = 0
         with self.db.conn:
@@ -164,12 +238,55 @@ class Store:
                 else:
                     new += 1
                     row_id = self._insert(release, seen_at)
+                    classification = classify(release) if classify else None
+                    if classification:
+                        self._save_tags(row_id, classification)
+                    original = self._original_of(row_id, release)
+                    if original:
+                        self.db.execute(
+                            "UPDATE releases SET duplicate_of = ? WHERE id = ?", [original, row_id]
+                        )
+                    elif match and classification:
+                        self._queue_alerts(row_id, match(release, classification), seen_at)
                 if feed_url:
                     self.db["release_feeds"].insert(
                         {"release": row_id, "feed_url": feed_url, "first_seen": seen_at},
                         ignore=True,
                     )
         return SaveResult(new=new, already=already)
+
+    def _original_of(self, row_id: int, release: Release) -> int | None:
+        """An earlier release this one repeats (an UPDATE, a correction, a copy), if stored."""
+        when = release.published_utc
+        if not when:
+            return None
+        day = datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ")
+        low = (day - timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        high = (day + timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        row = self.db.execute(
+            "SELECT id FROM releases WHERE title_key = ? AND id != ? AND sort_time BETWEEN ? AND ?"
+            " ORDER BY id LIMIT 1",
+            [title_key(release.title), row_id, low, high],
+        ).fetchone()
+        return row[0] if row else None
+
+    def _queue_alerts(self, row_id: int, matches: Sequence[Match], now: str) -> None:
+        self.db["alerts"].insert_all(
+            (
+                {
+                    "release": row_id,
+                    "channel": m.channel,
+                    "rule": m.rule,
+                    "ticker": m.ticker,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt": now,
+                    "created": now,
+                }
+                for m in matches
+            ),
+            ignore=True,
+        )
 
     def _insert(self, release: Release, seen_at: str) -> int:
         table = self.db["releases"]
@@ -190,6 +307,7 @@ class Store:
                 "tickers": json.dumps([str(t) for t in release.tickers]),
                 "first_seen": seen_at,
                 "feed_url": release.feed_url,
+                "title_key": title_key(release.title),
             }
         )
         row_id = table.last_pk
@@ -201,6 +319,49 @@ class Store:
             ignore=True,
         )
         return row_id
+
+    def _save_tags(self, row_id: int, classification: Classification) -> None:
+        self.db.execute("DELETE FROM release_tags WHERE release = ?", [row_id])
+        self.db["release_tags"].insert_all(
+            {"release": row_id, "tag": tag, "evidence": json.dumps(list(sentences))}
+            for tag, sentences in _evidence_by_tag(classification)
+        )
+        self.db.execute(
+            "UPDATE releases SET primary_tag = ?, facts = ? WHERE id = ?",
+            [classification.primary, json.dumps(classification.facts.to_dict()), row_id],
+        )
+
+    def reclassify(
+        self,
+        classify: Callable[[str, str], Classification],
+        progress: Callable[[int, int], None] | None = None,
+        batch: int = 500,
+    ) -> int:
+        """Classify every stored release again (after a rule change); return how many."""
+        total = self.count()
+        done = 0
+        last_id = 0
+        while True:
+            rows = self.db.execute(
+                "SELECT id, title, text FROM releases WHERE id > ? ORDER BY id LIMIT ?",
+                [last_id, batch],
+            ).fetchall()
+            if not rows:
+                return done
+            with self.db.conn:
+                for row_id, title, text in rows:
+                    self._save_tags(row_id, classify(title, text or ""))
+            done += len(rows)
+            last_id = rows[-1][0]
+            if progress:
+                progress(done, total)
+
+    def tags_of(self, row_id: int) -> list[tuple[str, list[str]]]:
+        """(tag, evidence sentences) of one stored release."""
+        rows = self.db.execute(
+            "SELECT tag, evidence FROM release_tags WHERE release = ? ORDER BY tag", [row_id]
+        ).fetchall()
+        return [(tag, json.loads(evidence or "[]")) for tag, evidence in rows]
 
     def feed_state(self, url: str) -> FeedState:
         """The remembered state of one feed (a fresh state for a new feed)."""
@@ -269,6 +430,10 @@ class Store:
                 + " OR ".join(clauses)
                 + ")"
             )
+        if query.tags:
+            marks = ", ".join("?" for _ in query.tags)
+            where.append(f"r.id IN (SELECT release FROM release_tags WHERE tag IN ({marks}))")
+            params += list(query.tags)
         if query.since:
             where.append("r.sort_time >= ?")
             params.append(query.since)
@@ -313,6 +478,7 @@ class Store:
 @dataclass(frozen=True)
 class ReleaseQuery:
     tickers: Sequence[Ticker] = ()
+    tags: Sequence[str] = ()  # any of these tags
     since: str | None = None  # ISO UTC, inclusive
     until: str | None = None  # ISO UTC, exclusive
     search: str | None = None
@@ -359,8 +525,14 @@ def _status_line(report: FeedReport) -> str:
     return "ok"
 
 
+def _evidence_by_tag(classification: Classification) -> list[tuple[str, tuple[str, ...]]]:
+    evidence = dict(classification.evidence)
+    return [(tag, evidence.get(tag, ())) for tag in classification.tags]
+
+
 def _decode(row: dict) -> dict:
     row = dict(row)
     for key in ("subjects", "tickers"):
         row[key] = json.loads(row.get(key) or "[]")
+    row["facts"] = json.loads(row.get("facts") or "{}")
     return row

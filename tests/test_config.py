@@ -53,12 +53,18 @@ def test_example_config_is_valid():
         (GOOD.replace('ticker = "CLRB"', 'ticker = "not a ticker!"'), ": watch[0].ticker: not a ticker"),
         (GOOD.replace('feeds = []', "feeds = [1]"), ": watch[0].feeds[0]: expected a string"),
         (GOOD.replace('feeds = ["https', 'feeds = ["ftp'), ": poll.feeds[0]: not an http(s) URL"),
-        (GOOD.replace('ticker = "CLRB"\n', ""), ": watch[0].ticker: missing"),
+        (GOOD.split("[[watch]]")[0] + "[[watch]]\nfeeds = []\n", ": watch[0]: needs a ticker, a company, keywords or alert_tags"),
+        (GOOD + '[notify.email]\nhost = "smtp.example.com"\nfrom = "a@b"\n', ": notify.email.to: missing"),
+        (GOOD + '[notify.desktop]\nquiet_hours = "late"\n', ': notify.desktop.quiet_hours: \'late\' is not a time range; write "22:00-07:00"'),
+        (GOOD + '[notify.desktop]\ntimezone = "Mars/Olympus"\n', ": notify.desktop.timezone: unknown time zone"),
+        (GOOD.replace("feeds = []", 'feeds = []\nchannels = ["pager"]'), ": watch[0].channels[0]: unknown channel 'pager'"),
+        (GOOD + '[classify.patterns]\nlicensing = ["(unclosed"]\n', ": classify.patterns.licensing[0]: bad regular expression"),
         (GOOD + "[extra]\n", ": extra: unknown key"),
         ("watch = 3\n" + GOOD.split("[[watch]]")[0], ": watch: must be an array of tables"),
     ],
     ids=["bad-toml", "unknown-key", "wrong-type", "out-of-range", "ticker-type", "ticker-value",
-         "feed-type", "feed-scheme", "missing-key", "unknown-table", "watch-not-array"],
+         "feed-type", "feed-scheme", "empty-watch", "email-no-to", "quiet-hours", "timezone",
+         "channel", "bad-pattern", "unknown-table", "watch-not-array"],
 )  # fmt: skip
 def test_bad_config_exits_2_with_one_line(write_config, text, expected):
     path, result = history_with(write_config, text)

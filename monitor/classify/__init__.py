@@ -1,0 +1,84 @@
+"""Tag a biotech press release by its news events: pure and deterministic, no I/O.
+
+    classify(title, text) -> Classification(primary, tags, evidence, facts)
+
+The release is cut into headline, sub-headlines, lead, body and boilerplate (`sections`); each
+tag's rules (`tags`) are matched sentence by sentence; the boilerplate never earns a tag.
+"""
+
+from __future__ import annotations
+
+from ..models import Classification
+from .facts import extract_facts
+from .sections import HEADLINE, LEAD, SUBHEAD, Sentence, split_release
+from .tags import DEFAULT_RULES, MERGER, PRIORITY, TAGS, TagRules, build_rules
+
+__all__ = ["TAGS", "TagRules", "build_rules", "classify"]
+
+_ZONE_RANK = {HEADLINE: 0, SUBHEAD: 1, LEAD: 2}
+_MAX_EVIDENCE = 3
+
+Hit = tuple[int, int, Sentence]  # (sentence index, match position, sentence)
+
+
+def classify(title: str, text: str, rules: TagRules | None = None) -> Classification:
+    """Tag one release: every event tag it earns, the headline's tag, evidence and facts."""
+    rules = rules or DEFAULT_RULES
+    sections = split_release(title or "", text or "")
+    shared = rules.shared_vetoes
+    hits: dict[str, list[Hit]] = {}
+    for index, sentence in enumerate(sections.sentences):
+        for rule in rules.rules:
+            position = rule.earns(sentence, shared)
+            if position is not None:
+                hits.setdefault(rule.name, []).append((index, position, sentence))
+    _fold_deal_into_licensing(hits)
+    primary = _primary(hits)
+    tags = tuple(sorted(hits)) if hits else ("other",)
+    evidence = tuple((tag, _evidence(hits.get(tag, []), sections.headline)) for tag in tags)
+    facts = extract_facts(title or "", text or "", sections)
+    return Classification(primary=primary, tags=tags, evidence=evidence, facts=facts)
+
+
+def _fold_deal_into_licensing(hits: dict[str, list[Hit]]) -> None:
+    # A collaboration that comes with a licence is a licensing deal; only a merger or an
+    # acquisition stays a deal of its own. The headline's "collaboration" then speaks for the
+    # licence, so its hits move over.
+    if "licensing" not in hits or "deal" not in hits:
+        return
+    if any(MERGER.search(sentence.text) for _, _, sentence in hits["deal"]):
+        return
+    moved = [hit for hit in hits.pop("deal") if hit[2].zone in (HEADLINE, SUBHEAD)]
+    hits["licensing"] = sorted(set(hits["licensing"]) | set(moved), key=lambda h: h[:2])
+
+
+def _primary(hits: dict[str, list[Hit]]) -> str:
+    """The tag the headline is about: the earliest event named in the headline, else in the
+    sub-headlines, else in the lead; else the tag with the most evidence."""
+    builtin = [tag for tag in hits if tag in PRIORITY]
+    for zone in (HEADLINE, SUBHEAD, LEAD):
+        found = [
+            (index, position, PRIORITY.index(tag), tag)
+            for tag in builtin
+            for index, position, sentence in hits[tag]
+            if sentence.zone == zone
+        ]
+        if found:
+            return min(found)[3]
+    if builtin:
+        return max(builtin, key=lambda tag: (len(hits[tag]), -PRIORITY.index(tag)))
+    return min(hits) if hits else "other"
+
+
+def _evidence(tag_hits: list[Hit], headline: str) -> tuple[str, ...]:
+    """Up to three sentences, headline zone first, then the shortest of the rest."""
+    if not tag_hits:
+        return (headline,) if headline else ()
+    ranked = sorted(tag_hits, key=lambda h: (_ZONE_RANK.get(h[2].zone, 3), len(h[2].text)))
+    chosen: list[str] = []
+    for _, _, sentence in ranked:
+        if sentence.text not in chosen:
+            chosen.append(sentence.text)
+        if len(chosen) == _MAX_EVIDENCE:
+            break
+    return tuple(chosen)

@@ -36,6 +36,7 @@ _DATELINE = re.compile(
     r"|^[A-Z][A-Z .]{2,30},\s*[A-Z][a-z]{1,5}\.\s*(?:—|--|–)\s*(?!\()",
     re.MULTILINE,
 )
+_WIRE_MARK = re.compile(rf"[(/]\s*(?:{_WIRES})")
 _DATE_PARTS = re.compile(rf"\b({_MONTH})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(\d{{4}})\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-\d\d\b")
 # "in March 2009", "on February 11, 2011", "since 2000": an event dated before the release.
@@ -171,7 +172,14 @@ def _collapse(text: str) -> str:
 
 
 def _find_dateline(text: str) -> re.Match[str] | None:
-    return _DATELINE.search(text, 0, 3000)
+    match = _DATELINE.search(text, 0, 3000)
+    # A date line just ahead of the wire marker ("March 29, 2022\n/PRNewswire/ --") ends early.
+    while match and not _WIRE_MARK.match(match.group()):
+        later = _DATELINE.search(text, match.end(), match.end() + 150)
+        if not later or not _WIRE_MARK.match(later.group()):
+            break
+        match = later
+    return match
 
 
 def _boilerplate_start(text: str, body_start: int) -> int:
@@ -276,9 +284,7 @@ def _is_soft_wrap(previous: str, width: int, line: str) -> bool:
     return not line[0].isupper() or width >= 40 or previous.endswith(",")
 
 
-def _body_sentences(
-    paragraphs: list[str], release_date: tuple[int, int] | None
-) -> list[Sentence]:
+def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None) -> list[Sentence]:
     sentences: list[Sentence] = []
     substantial = 0
     for paragraph in paragraphs:
@@ -332,7 +338,7 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _ends_in_abbreviation(chunk: str) -> bool:
-    word = chunk.rstrip(".").rsplit(None, 1)[-1].lstrip("(\"“").lower() if chunk.strip() else ""
+    word = chunk.rstrip(".").rsplit(None, 1)[-1].lstrip('("“').lower() if chunk.strip() else ""
     if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
         return True
     return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))

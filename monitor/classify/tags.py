@@ -1,0 +1,622 @@
+"""The tag rules, as data: per tag, regex clauses that earn it and clauses that veto it.
+
+A clause is one regex, or a tuple of regexes that must all match the same sentence (the first
+one gives the match position). Each tag has:
+
+- ``mention``: clauses that count only in the headline and sub-headlines, where terse topic
+  words ("Receives Orphan Drug Designation") are the news;
+- ``event``: clauses that count anywhere in the headline, sub-headlines and body;
+- ``veto``: clauses that stop a sentence earning the tag ("granted orphan designation" is not a
+  grant);
+- ``shared``: which of the shared body vetoes apply: ``hedge`` (plans, expectations),
+  ``background`` (previously, already), ``line_item`` (financial statement talk), ``quote``
+  (a sentence inside quotation marks) and ``dated`` (names a date before the release);
+- ``deep``: whether a sentence past the lead paragraph may earn the tag on its own. Regulatory
+  and patent news is always in the headline or lead; deeper mentions restate history.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .sections import HEADLINE, LEAD, SUBHEAD, Sentence
+
+TAGS = (
+    "licensing", "grant", "trial", "regulatory", "financing", "deal",
+    "earnings", "patent", "preclinical", "conference", "leadership", "other",
+)  # fmt: skip
+# When the headline names several events at the same place, the more specific one wins.
+PRIORITY = (
+    "regulatory", "earnings", "financing", "licensing", "grant", "patent",
+    "deal", "trial", "preclinical", "leadership", "conference",
+)  # fmt: skip
+
+_AGENCY = (
+    r"\b(?:(?-i:NIH|NCI|NIAID|NIDA|NHLBI|NIA|NINDS|NIMH|NIDDK|NCATS|NIGMS|NICHD|NIAAA|NIEHS"
+    r"|NIBIB|NEI|NIAMS|NHGRI|BARDA|HHS|ASPR|DoD|DOD|CDMRP|DTRA|DARPA|JPEO|MTEC|CPRIT|CIRM"
+    r"|CARB-X|SBIR|STTR|EIC|IMI|CEPI|JDRF|MJFF|CFF|NSF|AHRQ|PCORI|USAID|NIHR|CDC)"
+    r"|National Institutes? (?:of|on|for) \w+|National Cancer Institute|National Heart, Lung"
+    r"|Biomedical Advanced Research|Department of (?:Defense|Health|Energy|Veterans Affairs)"
+    r"|Congressionally Directed|Cancer Prevention (?:and|&) Research Institute"
+    r"|California Institute for Regenerative|Small Business (?:Innovation|Technology)"
+    r"|Horizon (?:2020|Europe)|European (?:Commission|Union|Innovation Council|Research Council)"
+    r"|Innovative Medicines Initiative|Gates Foundation|Wellcome|Michael J\. Fox|Defense Threat"
+    r"|Defense Advanced Research|Innovate UK|Israel Innovation Authority|U\.S\. Army"
+    r"|Centers for Disease Control)\b"
+)
+_LICENSE = r"\b(?:in-?|out-?|sub-?|cross-?)?licen[cs](?:e|es|ed|ing|or|ors|ee|ees)\b"
+_TERRITORY = (
+    r"(?:exclusive|non-exclusive|worldwide|global|regional|North American|European|Asian"
+    r"|Japanese|Chinese|Korean|U\.S\.|commercial(?:ization)?|development|marketing"
+    r"|distribution|all)"
+)
+_TRIAL = (
+    r"\b(?:trials?|clinical(?:ly)?|(?:phase|ph\.)\s*(?:[1-4]|I{1,3}|IV)(?:[ab]|/\d)?\b|pivotal"
+    r"|registrational|first-in-human|cohorts?|stud(?:y|ies)|patients?|subjects?)"
+)
+_TRIAL_STRICT = (
+    r"\b(?:trials?|(?:phase|ph\.)\s*(?:[1-4]|I{1,3}|IV)(?:[ab]|/\d)?\b|pivotal|clinical"
+    r" stud(?:y|ies)|cohorts?|first-in-human)"
+)
+_PRECLINICAL = (
+    r"\b(?:preclinical|pre-clinical|nonclinical|non-clinical|in vitro|in vivo|ex vivo"
+    r"|animals?|mice|mouse|murine|rats?|rodents?|primates?|NHPs?|xenografts?|IND-enabling"
+    r"|cell (?:lines?|cultures?|migration|proliferation|viability)|cell-based|organoids?"
+    r"|mechanism of action)\b"
+)
+_DATA = (
+    r"\b(?:data|results?|demonstrat\w*|show(?:s|ed|n|ing)?|confirm\w*|found|findings?"
+    r"|reveal\w*|publish\w*|publication|observ\w*|suggest\w*|indicat\w*|reduc\w*|improv\w*"
+    r"|inhibit\w*|protect\w*|efficacy|effects?|activity|describ\w*)\b"
+)
+_REG_AGENCY = (
+    r"\b(?:(?-i:FDA|EMA|CHMP|PMDA|MHRA|NMPA|CFDA|TGA|ANVISA|COFEPRIS|PRAC|CDER|CBER|CDRH)"
+    r"|Health Canada|Swissmedic|Food (?:and|&) Drug Administration|European Medicines Agency"
+    r"|European Commission|Ministry of (?:Health|Food and Drug Safety)"
+    r"|regulatory (?:authorit\w+|agenc\w+))\b"
+)
+_REG_THING = (
+    r"\b(?:orphan(?:[- ]drug)? (?:drug )?(?:designation|status)|fast[- ]track(?: designation"
+    r"| status)?|breakthrough (?:therapy|device)(?: designation)?|regenerative medicine advanced"
+    r"|rare pediatric (?:disease|drug) (?:designation|priority)|priority review|accelerated"
+    r" approval|conditional approval|complete response letter|(?:marketing|emergency use)"
+    r" authori[sz]ation|positive opinion|investigational new drug|new drug application"
+    r"|biologics? licen[cs]e application|biological licensure application|investigational"
+    r" device exemption|clinical trial application|special protocol assessment|(?-i:IND|NDA"
+    r"|sNDA|BLA|sBLA|MAA|ANDA|IDE|PMA|CTA|EUA|CRL|RMAT|QIDP|PDUFA|PRIME|SPA|BTD|510\(k\)))"
+)
+_REG_EVENT = (
+    r"\b(?:approv\w*|clear\w*|accept\w*|authori[sz]\w*|grant\w*|designat\w*|submi\w*"
+    r"|fil(?:e|es|ed|ing)|opinion|recommend\w*|receiv\w*|receipt|lift\w*|allow\w*|validat\w*"
+    r"|issu\w*|assign\w*|award\w*|obtain\w*|secur\w*|achiev\w*)\b"
+)
+_NAMED_EVENT = (
+    r"(?-i:(?:[A-Z][\w&'’.-]*\s+(?:(?:of|for|on|and|&)\s+)?){1,8}(?:Meeting|Congress|Conference"
+    r"|Symposium|Summit|Sessions|Forum|Workshop|Convention|Expo|Colloquium)s?\b)"
+)
+_CALL = (
+    r"\b(?:conference call|teleconference|webcast|webinar|fireside chat|investor (?:day|event)"
+    r"|R&D day|KOL (?:event|webinar|call|meeting)|analyst (?:day|meeting)|virtual event)s?\b"
+)
+_SCHEDULE = (
+    r"\b(?:will|to be|host\w*|held|hold|schedul\w*|conduct\w*|dial\w*|access\w*|join|listen"
+    r"|replay|Monday|Tuesday|Wednesday|Thursday|Friday)\b|\d{1,2}:\d\d"
+    r"|(?-i:\b(?:AM|PM|ET|EST|EDT|PT|PST|PDT|GMT|CET)\b)|\ba\.m\.|\bp\.m\."
+)
+_PERIOD = (
+    r"\b(?:first|second|third|fourth|Q[1-4]|quarter(?:ly)?|fiscal|full[- ]year|year[- ]end"
+    r"|annual|half[- ]year|six[- ]month|nine[- ]month|twelve[- ]month)\b"
+)
+_FINANCING = (
+    r"\b(?:public offering|underwritten offering|offering of|private placement|registered"
+    r" direct|at-the-market|(?-i:ATM|PIPE)|equity (?:financing|line|purchase agreement)"
+    r"|securities purchase agreement|financing|capital raise|gross proceeds|net proceeds"
+    r"|pricing of|priced|shelf registration|warrant (?:exercise|inducement)s?|exercise of"
+    r" (?:\w+ )?warrants|loan (?:agreement|facility)|term loan|credit (?:facility|agreement)"
+    r"|debt (?:financing|facility)|convertible (?:notes?|debentures?|preferred)|notes offering"
+    r"|reverse (?:stock )?split|share consolidation|uplist\w*|tax (?:certificate|credit)"
+    r" transfer|royalty (?:monetization|financing|purchase)|non-dilutive funding)\b"
+)
+_LISTING = (
+    r"\b(?:Nasdaq|NYSE)\b[^.;]{0,80}\b(?:deficiency|minimum bid|delist\w*|regain\w* compliance"
+    r"|listing (?:requirements?|standards?|qualifications?)|hearing|approved for listing)\b"
+)
+_TAX_SALE = (
+    r"\b(?:sell|sale|sold|transfer\w*)\b[^.;]{0,60}\b(?:net operating loss\w*|(?-i:NOLs?)"
+    r"|tax (?:credits?|benefits?|certificates?))"
+)
+_DEAL = (
+    r"\b(?:collaborat\w*|partnership|alliance|joint venture|co-develop\w*|co-commerciali[sz]\w*"
+    r"|co-promot\w*|memorandum of understanding|(?-i:MOU|LOI)|letter of intent|term sheet"
+    r"|(?:supply|distribution|manufacturing|research|services) agreement|(?:definitive|merger"
+    r"|asset purchase|share purchase|stock purchase|business combination) agreement|merger"
+    r"|acquisition|business combination|tender offer|takeover)\b"
+)
+_DEAL_VERB = (
+    r"\b(?:enter\w*|sign\w*|announc\w*|form\w*|establish\w*|expand\w*|extend\w*|launch\w*"
+    r"|initiat\w*|complet\w*|clos\w*|agree\w*|execut\w*|finaliz\w*|renew\w*)\b"
+)
+_TITLE = (
+    r"\b(?:chief [a-z]+ officer|(?-i:CEO|CFO|COO|CMO|CSO|CBO|CCO|CTO|CDO|SVP|EVP)|president"
+    r"|chair(?:man|woman|person)?|board|directors?|general counsel|head of|treasurer)\b"
+)
+_LEADER_VERB = (
+    r"\b(?:appoint\w*|nam(?:es|ed)|elect(?:s|ed)?|promot(?:es|ed)|hires?|hired|joins?|joined"
+    r"|welcom\w*|retire\w*|retirement|resign\w*|steps? down|stepping down|depart\w*|succeed\w*"
+    r"|successor|passed away)\b"
+)
+# Deals that stay deals even when a licence comes with them.
+MERGER = re.compile(
+    r"\b(?:acqui(?:re|res|red|ring|sition)|merge(?:r|s|d)?|business combination|tender offer"
+    r"|takeover|asset purchase)\b",
+    re.IGNORECASE,
+)
+
+RULE_DATA: dict[str, dict] = {
+    "licensing": {
+        "mention": [
+            _LICENSE,
+            r"\brights to (?:develop|commerciali[sz]e|market|sell)\b",
+            r"\bmilestone payments?\b",
+            r"\broyalt(?:y|ies)\b",
+            r"\b(?:regain\w*|reacquir\w*)\b[^.;]{0,40}\brights\b",
+        ],
+        "event": [
+            r"\b(?:enter\w*|sign\w*|execut\w*|expand\w*|amend\w*|extend\w*|terminat\w*|exercis\w*"
+            r"|announc\w*|complet\w*|finaliz\w*|grant\w*|obtain\w*|receiv\w*|acquir\w*|regain\w*"
+            rf"|secur\w*)\b[^.;]{{0,80}}{_LICENSE}",
+            rf"\b(?:has|have)\s+(?:\w+\s+){{0,2}}{_LICENSE}",
+            (
+                r"\b(?:licen[cs]es?|rights)\s+to\s+(?:develop|commerciali[sz]e|market|sell|use)\b",
+                r"\b(?:exclusive|grant\w*|obtain\w*|receiv\w*|acquir\w*|gain\w*|agreement|transfer\w*)",
+            ),
+            r"\b(?:grant\w*|obtain\w*|receiv\w*|acquir\w*|regain\w*|gain\w*|transfer\w*|secur\w*"
+            rf"|agreement for)\b[^.;]{{0,60}}\b{_TERRITORY}\s+(?:[\w-]+\s+){{0,3}}rights\b",
+            (
+                r"\broyalt(?:y|ies)\b",
+                r"\b(?:pay|pays|paid|receiv\w*|eligible|tiered|single-digit"
+                r"|double-digit|percent|on (?:net )?sales)\b",
+            ),
+            r"\bmilestone payments?\b[^.;]{0,60}\bfrom\b",
+            r"\b(?:received|receives|earned|earns|trigger\w*|achiev\w*)\b[^.;]{0,60}\bmilestone"
+            r" payments?\b",
+            r"\b(?:upfront|up-front)\s+(?:cash\s+)?(?:payment|fee)\b",
+        ],
+        "veto": [
+            r"\blicen[cs]e application\b|\blicensure\b",
+            r"\b(?:business|manufacturing|operating|import|export|pharmacy|production|GMP"
+            r"|wholesale)\s+licen[cs]es?\b|\blicen[cs]e (?:required|to operate)\b",
+            r"\bpatents?\b[^.;]{0,30}\b(?:issued|granted|allowed) (?:to|by|in)\b"
+            r"|\bnotice of allowance\b|\bpatent office\b",
+            r"\b(?:seek\w*|explor\w*|evaluat\w*|pursu\w*|potential|opportunit\w*)\b[^.;]{0,40}"
+            r"\b(?:licen[cs]|partner)",
+            r"\bstrategic (?:options|alternatives)\b",
+        ],
+        "shared": ("background", "line_item", "quote", "dated"),
+        "deep": True,
+    },
+    "grant": {
+        "mention": [
+            (
+                _AGENCY,
+                r"\b(?:grants?|awards?|awarded|contracts?|funding|funds|options?"
+                r"|support\w*)\b",
+            ),
+            r"\b(?:receiv\w*|award\w*|secur\w*|wins?|won|obtain\w*)\b[^.;]{0,60}\bgrants?\b",
+            r"\$\s?[\d.,]+\s*(?:million|billion|thousand|[MBK])?\b[^.;]{0,30}\b(?:grant|award"
+            r"|contract funding|in funding)\b",
+            r"\bnon-dilutive (?:funding|capital)\b",
+        ],
+        "event": [
+            (
+                r"\b(?:award\w*|receiv\w*|secur\w*|won|wins|obtain\w*|exercis\w*|execut\w*|extend\w*"
+                r"|renew\w*|recommended for funding|notice of|selected|provides?|provided|fund\w*)\b",
+                r"\b(?:grants?|awards?|contracts?|funding|options?|cooperative agreement)\b",
+                _AGENCY,
+            ),
+            r"\b(?:receiv\w*|award\w*|secur\w*|won|wins|obtain\w*)\b[^.;]{0,60}\bgrants?\b",
+            r"\bgrants?\s+(?:of|worth|totaling|valued at)\s+(?:up to\s+)?(?:approximately\s+)?\$",
+        ],
+        "veto": [
+            r"\b(?:orphan|designation|fast[- ]track (?:designation|status)|breakthrough"
+            r" therapy|rare pediatric|priority review)\b",
+            r"\binducement\b|\b(?:stock|share|equity|option|RSU|restricted stock)\w*\s+(?:unit\s+)?"
+            r"(?:grants?|awards?)\b|\bgrants? of (?:\w+\s+){0,3}(?:options|RSUs|restricted"
+            r"|shares|stock)\b|\boptions? to purchase\b|\bexercise price\b|\bvest(?:ing|s)?\b",
+            r"\bpatents?\b[^.;]{0,20}\bgrants?\b|\bgrant\w*\b[^.;]{0,30}\bpatents?\b",
+            _LICENSE,
+            r"\b(?:grant|contract) (?:revenue|income)\b|\bgrant date\b",
+            r"\b(?:invit\w*|submit\w*|submission)\b[^.;]{0,60}\bproposals?\b|\bnon-binding\b"
+            r"|\bnot a guarantee\b",
+            r"\btax (?:credits?|certificates?|benefits?)\b|\bnet operating loss|(?-i:\bNOLs?\b)",
+            r"\boption to (?:in-?)?licen[cs]e|\boption to acquire\b|\bwarrants?\b",
+        ],
+        "shared": ("hedge", "background", "line_item", "quote", "dated"),
+        "deep": True,
+    },
+    "trial": {
+        "mention": [
+            (
+                _TRIAL,
+                r"\b(?:results?|data|top-?line|read-?out|interim|final|enrol\w*"
+                r"|dos(?:e|ed|es|ing)|first patient|initiat\w*|start\w*|commenc\w*|launch\w*"
+                r"|begins?|began|complet\w*|met|meets|achiev\w*|positive|negative|demonstrat\w*"
+                r"|shows?|showed|activity|efficacy|safety|response|survival|improvement|benefit"
+                r"|(?-i:DSMB|DMC|IDMC|DSMC)|authori[sz]\w*|clearance|cleared|approv\w*|treat"
+                r"|treats|treated|publication|published|randomi[sz]\w*|endpoints?|halt\w*|hold"
+                r"|discontinu\w*|terminat\w*|suspend\w*|updates?|conclusions?)\b",
+            )
+        ],
+        "event": [
+            (
+                r"\b(?:top-?line|interim|final|preliminary|positive|negative|updated|additional|new"
+                r"|clinical|efficacy|safety|long-term|follow-up)\s+(?:\w+\s+){0,2}(?:data|results"
+                r"|findings|read-?out)\b",
+                _TRIAL,
+            ),
+            r"\b(?:data|results|findings|case study|case report|analys[ie]s|outcomes?|read-?out)\b"
+            rf"[^.;]{{0,40}}\b(?:from|of|in)\b[^.;]{{0,80}}{_TRIAL_STRICT}",
+            r"\b(?:met|meet|meets|achiev\w*|miss\w*|failed to meet)\b[^.;]{0,40}\bendpoints?\b",
+            r"\b(?:complet\w*|achiev\w*|reach\w*|finish\w*)\b[^.;]{0,40}\b(?:enrol\w*"
+            r"|randomi[sz]ation|recruitment)\b",
+            r"\b(?:enrol(?:l)?ment|recruitment)\b[^.;]{0,40}\b(?:complete[d]?|target|milestone)\b",
+            r"\b(?:first|initial|last|final)\s+(?:\w+\s+)?(?:patient|subject|participant|cohort)s?"
+            r"\b[^.;]{0,40}\b(?:dosed|enrolled|treated|randomi[sz]ed)\b",
+            (
+                r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:enrolled|dosed|randomi[sz]ed)\b",
+                _TRIAL_STRICT,
+            ),
+            r"\b(?:enrolled|randomi[sz]ed|dosed|treated)\s+(?:approximately\s+|over\s+|more than\s+)?"
+            r"\d+\s+(?:\w+\s+)?(?:patients|subjects|participants|women|men|adults|children)\b",
+            r"\b(?:initiated|initiates|started|starts|commenced|commences|launched|launches|began"
+            r"|begun|opened|opens)\b[^.;]{0,60}\b(?:trial|study|registration program|(?:phase|ph\.)"
+            r"\s*(?:[1-4]|I{1,3})|dosing)\b",
+            r"\bauthori[sz]\w*\b[^.;]{0,30}\bcommencement\b",
+            (
+                (
+                    r"\b(?-i:DSMB|DMC|IDMC|DSMC)\b|\bdata (?:and )?safety monitoring|\bdata monitoring"
+                    r" committee"
+                ),
+                r"\b(?:recommend\w*|review\w*|conclu\w*|deemed|clear\w*|found"
+                r"|determin\w*|complet\w*)",
+            ),
+            r"\bclinical hold\b",
+            (
+                r"\b(?:randomi[sz]ed|double-blind(?:ed)?|placebo[- ]controlled|open-label|multi-?cent"
+                r"(?:er|re)|dose[- ](?:escalation|finding|ranging))\b",
+                r"\b(?:trial|stud(?:y|ies))\b",
+            ),
+            (
+                r"\b(?:overall survival|progression[- ]free|objective response|response rate|complete"
+                r" response|partial response|disease control|clinical benefit|statistically"
+                r" significant|p\s*[=<]\s*0?\.\d|hazard ratio|median survival|well[- ]tolerated"
+                r"|adverse events?|clinically meaningful)\b",
+                r"\b(?:patients?|subjects?|cohorts?|trial|study|clinical|arm)\b",
+            ),
+        ],
+        "veto": [
+            _PRECLINICAL,
+            r"\b(?:for|to support|to fund|funding for|to advance)\s+(?:a|an|the|its)?\s*"
+            r"(?:planned\s+|future\s+|potential\s+)?(?:phase|pivotal|clinical)",
+            r"\bclinical trial (?:agreements?|material|supply)\b",
+        ],
+        "shared": ("hedge", "background", "line_item", "quote", "dated"),
+        "deep": True,
+    },
+    "regulatory": {
+        "mention": [
+            (_REG_THING, _REG_EVENT),
+            (_REG_AGENCY, _REG_EVENT),
+            r"\bpositive (?:\w+ )?opinion\b",
+            r"(?-i:\bPDUFA\b)",
+        ],
+        "event": [
+            rf"{_REG_AGENCY}[^.;]{{0,40}}\b(?:has |have |had )?(?:approved|granted|cleared"
+            r"|accepted|authori[sz]ed|issued|adopted|designated|lifted|recommended|agreed|validated"
+            r"|assigned|set|notified)\b",
+            r"\b(?:received|receives|receipt|obtained|obtains|announced|announces|been granted"
+            r"|was granted|were granted|submitted|submits|filed|files|completed (?:the )?submission"
+            rf"|granting)\b[^.;]{{0,100}}{_REG_THING}",
+            (
+                r"\b(?:received|receives|receipt|obtained|obtains|granted|announc\w*)\b",
+                r"\b(?:approval|clearance|authori[sz]ation|acceptance|allowance)\b",
+                _REG_AGENCY,
+            ),
+            r"(?-i:\bPDUFA\b)[^.;]{0,20}\bdate\b",
+        ],
+        "veto": [
+            r"\b(?:stockholders?|shareholders?)\b",
+            r"\bpatents?\b",
+            r"\bIND-enabling\b",
+            r"\b(?:potential(?:ly)?|eligible|pathway|strategy|required|requirements?|necessary"
+            r"|toward|towards|path to|already)\b",
+        ],
+        "shared": ("hedge", "background", "line_item", "quote", "dated"),
+        "deep": False,
+    },
+    "patent": {
+        "mention": [
+            (
+                r"\bpatents?\b",
+                r"\b(?:issu\w*|grant\w*|allow\w*|accept\w*|receiv\w*"
+                r"|secur\w*|obtain\w*|award\w*|notice|new)\b",
+            )
+        ],
+        "event": [
+            r"\bnotice of (?:allowance|acceptance|intention to grant|intent to grant)\b",
+            (
+                r"\bpatents?\b",
+                r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:issued|granted"
+                r"|allowed|accepted)\b|\b(?:issued|granted|allowed)\s+(?:a|the|an)?\s*(?:new\s+)?"
+                r"(?:U\.S\.\s+)?patent|\b(?:received|receives|obtained|secured)\b[^.;]{0,40}\bpatent",
+            ),
+            r"\bpatent (?:and trademark )?office\b[^.;]{0,80}\b(?:issued|granted|allowed|accepted)",
+        ],
+        "veto": [_LICENSE, r"\b(?:fil\w+|submit\w*)\b[^.;]{0,30}\bpatent applications?\b"],
+        "shared": ("hedge", "background", "quote", "dated"),
+        "deep": False,
+    },
+    "preclinical": {
+        "mention": [(_PRECLINICAL, _DATA)],
+        "event": [(_PRECLINICAL, _DATA)],
+        "veto": [
+            r"\banimal rule\b",
+            r"\bpotential\b",
+            r"\bwill (?:oversee|conduct|perform|test|evaluate|assess|initiate|begin|start|fund"
+            r"|support|enable)\b|\bfund\w*\b|\bto support\b|\benabl\w*\b|\baims? to\b|\bgoals?\b",
+        ],
+        "shared": ("hedge", "background", "quote", "dated"),
+        "deep": True,
+    },
+    "conference": {
+        "mention": [
+            _CALL,
+            r"\bpresent(?:s|ed|ing|ation|ations)?\b[^.;]{0,40}\b(?:at|during)\b",
+            r"\b(?:conference|congress|symposium|summit|annual meeting|scientific sessions)\b",
+            r"\bto (?:report|announce|release|discuss)\b[^.;]{0,60}\b(?:results|earnings)\b",
+        ],
+        "event": [
+            (_CALL, _SCHEDULE),
+            r"\b(?:poster|oral|podium|late-breaking|plenary)\s+(?:presentation|session|abstract)s?\b",
+            r"\bpresentations?\s+(?:at|during)\b",
+            r"\b(?:presented|reported|present|presents|presenting)\s+at\s+(?:\w+\s+){0,4}"
+            r"(?:conferences?|meetings?|congress|symposi\w+|summits?|sessions)\b",
+            (
+                r"\b(?:present\w*|poster|abstract|talk|lecture|speak\w*|participat\w*|host\w*|attend\w*"
+                r"|reported|showcas\w*)\b",
+                _NAMED_EVENT,
+            ),
+        ],
+        "veto": [
+            r"\b(?:stockholders?|shareholders?|proxy|vot(?:e|ing))\b",
+            r"\bupcoming (?:scientific|medical|industry) (?:meeting|conference)s?\b",
+            r"\bpress conference\b",
+            r"\b(?:plans?|planned|intends?|expects?|hopes?) to (?:present|report|host)\b",
+        ],
+        "shared": ("quote", "dated"),
+        "deep": True,
+    },
+    "earnings": {
+        "mention": [(_PERIOD, r"\b(?:results|financials?|earnings)\b")],
+        "event": [
+            r"\b(?:announc\w*|report\w*|provid\w*)\b[^.;]{0,40}\b(?:financial |operating )?results"
+            r" for (?:its |the )?(?:[\w,-]+\s+){0,6}(?:quarter|year|period|months)\b",
+            (
+                r"\bnet (?:loss|income)\b|\brevenues?\b|\bearnings per share\b",
+                r"\b(?:was|were|of|totaled|totalled|increased|decreased)\b",
+                r"\b(?:quarter|year|months|period) ended\b",
+            ),
+        ],
+        "veto": [
+            r"\bto (?:report|announce|release|host|discuss)\b|\bwill (?:report|announce"
+            r"|release|host)\b"
+        ],
+        "shared": ("quote",),
+        "deep": True,
+    },
+    "financing": {
+        "mention": [_FINANCING, _LISTING, _TAX_SALE, r"\b(?:raises?|raised)\b[^.;]{0,20}\$"],
+        "event": [
+            (
+                _FINANCING,
+                r"\b(?:announc\w*|enter\w*|complet\w*|clos\w*|pric\w*|rais\w*|receiv\w*"
+                r"|secur\w*|sign\w*|effect\w*|approv\w*|sell|sale|sold|issu\w*|agreed|proceeds"
+                r"|obtain\w*|draw\w*|upsiz\w*)\b",
+            ),
+            _LISTING,
+            (_TAX_SALE, r"\b(?:receiv\w*|approv\w*|proceeds)\b"),
+        ],
+        "veto": [
+            r"\bgiving effect to\b|\b(?:pre|post)-(?:reverse-)?split basis\b|\bsplit-adjusted\b",
+            rf"\b(?:grants?|awards?)\b|{_AGENCY}",
+            r"\b(?:may|could|would|potential(?:ly)?|seek\w*|explor\w*)\b",
+        ],
+        "shared": ("background", "line_item", "quote", "dated"),
+        "deep": True,
+    },
+    "deal": {
+        "mention": [
+            _DEAL,
+            MERGER.pattern,
+            r"\bagreement\b",
+            r"\bpartners? with\b|\bpartnering\b|\bteams? up\b|\bjoins? forces\b",
+        ],
+        "event": [
+            (_DEAL_VERB, _DEAL),
+            (_DEAL_VERB, r"\bagreement with\b"),
+            r"\b(?:to acquire|will acquire|has acquired|have acquired|acquires|agreed to acquire"
+            r"|complet\w* (?:its |the )?(?:acquisition|merger)|to merge|will merge|has merged)\b",
+        ],
+        "veto": [
+            r"\b(?:investors?|offering|placement|underwrit\w*|securities purchase|shares"
+            r"|warrants?|loan|credit facility)\b",
+            r"\bclinical research organi[sz]ation\b|(?-i:\bCROs?\b)",
+            r"\bacquisition of (?:data|images?|scans?|samples?|patients?)\b|\bacquired"
+            r" (?:resistance|immun\w*|infection|pneumonia|generalized|hypoactive|brain)\b",
+            r"\b(?:potential|opportunit\w*|strategic (?:options|alternatives)|evaluat\w*"
+            r"|explor\w*|seek\w*|look for)\b",
+        ],
+        "shared": ("hedge", "background", "line_item", "quote", "dated"),
+        "deep": True,
+    },
+    "leadership": {
+        "mention": [(_LEADER_VERB, _TITLE)],
+        "event": [(_LEADER_VERB, _TITLE)],
+        "veto": [
+            r"\binducement\b",
+            r"\b(?:vote|voting|proxy|stockholders?|shareholders?)\b",
+            r"\bprior to join\w*|\bmost recently\b|\bserved as\b|\btransition(?:al)? services\b",
+        ],
+        "shared": ("background", "quote", "dated"),
+        "deep": True,
+    },
+}
+
+SHARED_VETOES: dict[str, list[str]] = {
+    "hedge": [
+        r"\b(?:plans?|planned|intends?|expects?|expected|anticipat\w*|aims?|seeks?|hopes?"
+        r"|would|could|might|may)\b(?!-)",
+        r"\b(?:if|upon|once|whether|in order to)\b",
+        r"\bwill (?:be )?(?:initiat|begin|start|commenc|launch|conduct|enrol|advance|submit"
+        r"|file|seek|request|pursue|evaluat|test|oversee|perform)\w*",
+        r"\bto be (?:initiated|conducted|submitted|filed)\b",
+    ],
+    "background": [
+        r"\bpreviously\b",
+        r"\bhas been shown\b",
+        r"\b(?:has|have|had) (?:successfully )?completed (?:\w+ ){0,2}(?:phase|trials?"
+        r"|stud(?:y|ies)|clinical)",
+        r"\bas (?:previously )?(?:announced|disclosed"
+        r"|reported)\b",
+        r"\bannounced (?:on|in)\b",
+        r"\bhistor(?:y|ical|ically)\b",
+    ],
+    "line_item": [
+        r"\b(?:revenues?|receivables?|expenses?|net (?:loss|income)|cash (?:and cash )?"
+        r"equivalents|operating (?:costs|loss)|(?:quarter|year|period) ended|costs?"
+        r" (?:related|associated|attributable)|attributable to)\b"
+    ],
+}
+
+Clause = tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """The compiled rule of one tag."""
+
+    name: str
+    mention: tuple[Clause, ...]
+    event: tuple[Clause, ...]
+    veto: tuple[Clause, ...]
+    shared: tuple[str, ...] = ()
+    deep: bool = True
+    user: bool = False
+
+    def earns(self, sentence: Sentence, shared: Mapping[str, tuple[Clause, ...]]) -> int | None:
+        """Where in the sentence this tag is earned, or None."""
+        text = sentence.for_matching
+        if sentence.zone in (HEADLINE, SUBHEAD):
+            position = first_match(self.mention + self.event, text, earliest=True)
+            return (
+                None if position is None or first_match(self.veto, text) is not None else position
+            )
+        if sentence.zone != LEAD and not self.deep:
+            return None
+        if (sentence.quoted and "quote" in self.shared) or (
+            sentence.dated_before and "dated" in self.shared
+        ):
+            return None
+        position = first_match(self.event, text)
+        if position is None or first_match(self.veto, text) is not None:
+            return None
+        if any(first_match(shared.get(name, ()), text) is not None for name in self.shared):
+            return None
+        return position
+
+
+@dataclass(frozen=True)
+class TagRules:
+    """Every tag's compiled rule, in a fixed order, plus the shared vetoes."""
+
+    rules: tuple[TagRule, ...]
+    shared: tuple[tuple[str, tuple[Clause, ...]], ...]
+
+    @property
+    def shared_vetoes(self) -> dict[str, tuple[Clause, ...]]:
+        return dict(self.shared)
+
+
+def first_match(clauses: Iterable[Clause], text: str, earliest: bool = False) -> int | None:
+    """Start of the first clause whose regexes all match `text` (the earliest if asked)."""
+    best: int | None = None
+    for clause in clauses:
+        found = clause[0].search(text)
+        if found and all(p.search(text) for p in clause[1:]):
+            if not earliest:
+                return found.start()
+            best = found.start() if best is None else min(best, found.start())
+    return best
+
+
+def build_rules(extra: dict[str, list[str]] | None = None) -> TagRules:
+    """Compile the tag rules, adding `extra` regexes per tag (an existing tag or a new one).
+
+    Raises ValueError naming the tag and the pattern when a pattern is not a valid regex.
+    """
+    rules = {
+        name: TagRule(
+            name=name,
+            mention=_compile_all(name, spec["mention"]),
+            event=_compile_all(name, spec["event"]),
+            veto=_compile_all(name, spec["veto"]),
+            shared=spec["shared"],
+            deep=spec["deep"],
+        )
+        for name, spec in RULE_DATA.items()
+    }
+    for name, patterns in (extra or {}).items():
+        clauses = _compile_extra(name, patterns)
+        if name in rules:
+            old = rules[name]
+            rules[name] = TagRule(name, old.mention, old.event + clauses, old.veto, old.shared,
+                                  old.deep)  # fmt: skip
+        else:
+            rules[name] = TagRule(name, (), clauses, (), user=True)
+    shared = tuple((name, _compile_all(name, specs)) for name, specs in SHARED_VETOES.items())
+    return TagRules(tuple(rules.values()), shared)
+
+
+def _compile_extra(tag: object, patterns: object) -> tuple[Clause, ...]:
+    if not isinstance(tag, str) or not tag.strip():
+        raise ValueError(f"extra tag name must be a non-empty string, got {tag!r}")
+    if tag == "other":
+        raise ValueError("tag 'other' takes no patterns: it means no other tag fits")
+    if isinstance(patterns, str) or not isinstance(patterns, Iterable):
+        raise ValueError(f"tag {tag!r}: patterns must be a list of regex strings, got {patterns!r}")
+    clauses = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern:
+            raise ValueError(f"tag {tag!r}: pattern {pattern!r} must be a non-empty regex string")
+        clauses.append(_compile_all(tag, [pattern])[0])
+    return tuple(clauses)
+
+
+def _compile_all(tag: str, specs: Iterable[str | tuple[str, ...]]) -> tuple[Clause, ...]:
+    return tuple(
+        tuple(_compile(tag, p) for p in ((spec,) if isinstance(spec, str) else spec))
+        for spec in specs
+    )
+
+
+def _compile(tag: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as error:
+        where = f" at position {error.pos}" if error.pos is not None else ""
+        raise ValueError(f"bad pattern for tag {tag!r}: {pattern!r}: {error.msg}{where}") from None
+
+
+DEFAULT_RULES = build_rules()

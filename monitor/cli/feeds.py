@@ -1,0 +1,173 @@
+"""Commands that poll: poll, catch-up, status, demo."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from monitor.cli.app import Context, cli
+from monitor.config import Config, load_config
+from monitor.errors import BiomonError, ConfigError
+from monitor.models import FeedReport, PollReport
+from monitor.output import write_rows
+from monitor.store import ReleaseQuery, Store
+
+
+def feed_line(report: FeedReport) -> str:
+    """One line per feed: `ok url: 2 new, ...`, `skipped url: why`, `FAILED url: reason`."""
+    moved = f" (moved permanently to {report.moved_to})" if report.moved_to else ""
+    if report.error:
+        return f"FAILED  {report.url}: {report.error}{moved}"
+    if report.skipped:
+        return f"skipped {report.url}: {report.skipped}{moved}"
+    text = (
+        f"ok      {report.url}: {report.new} new, {report.already} already stored, "
+        f"{report.failed} failed"
+    )
+    if report.warning:
+        text += f" (warning: {report.warning})"
+    return text + moved
+
+
+def poll_and_print(
+    config: Config, store: Store, *, force: bool = False, catch_up: bool = False
+) -> PollReport:
+    from monitor.poller import poll_once
+
+    if not config.feed_urls():
+        raise ConfigError(
+            config.path, "poll.feeds", "no feeds to poll; add [poll] feeds or [[watch]] feeds"
+        )
+    report = poll_once(
+        config, store, force=force, catch_up=catch_up, on_feed=lambda r: click.echo(feed_line(r))
+    )
+    click.echo(
+        f"{len(report.feeds)} feeds, {report.new} new releases, "
+        f"{report.failed_feeds} failed feeds; {store.count()} releases in {store.path}"
+    )
+    return report
+
+
+def deliver_and_print(config: Config, store: Store) -> None:
+    """Send due alerts (cron use needs no daemon) and say what happened in a line or two."""
+    from monitor.outbox import Outbox, build_notifiers
+
+    notifiers, warnings = build_notifiers(config.notify)
+    for warning in warnings:
+        click.echo(warning, err=True)
+    if not notifiers:
+        return
+    outbox = Outbox(store, config.notify, notifiers)
+    outbox.recover()
+    report = outbox.deliver()
+    deferred = "".join(f"; {name} deferred: {why}" for name, why in report.deferred.items())
+    click.echo(
+        f"alerts: {report.sent} sent, {report.retrying} to retry, {report.failed} failed{deferred}"
+    )
+    for error in dict.fromkeys(report.errors):
+        click.echo(f"alert not sent: {error}", err=True)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll every feed once and exit (the cron-style pass).")
+@click.option(
+    "--force", is_flag=True, help="Poll even feeds waiting on Retry-After/backoff, or disabled."
+)
+@click.pass_obj
+def poll(obj: Context, once: bool, force: bool) -> None:
+    """Poll every configured feed once, report per feed, then send due alerts."""
+    config = obj.config
+    store = obj.store()
+    try:
+        report = poll_and_print(config, store, force=force)
+        deliver_and_print(config, store)
+    finally:
+        store.close()
+    if report.feeds and report.failed_feeds == len(report.feeds):
+        sys.exit(1)
+
+
+@cli.command("catch-up")
+@click.pass_obj
+def catch_up(obj: Context) -> None:
+    """Poll every feed once and store what is there without alerting (skip a backlog)."""
+    store = obj.store()
+    try:
+        poll_and_print(obj.config, store, force=True, catch_up=True)
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def status(obj: Context, fmt: str) -> None:
+    """Every feed's health: last success, status, failures, next poll, items, staleness."""
+    from monitor.health import feed_healths
+    from monitor.output import write_status
+
+    store = obj.store()
+    try:
+        healths = feed_healths(obj.config, store, datetime.now(UTC))
+    finally:
+        store.close()
+    write_status(healths, fmt, sys.stdout)
+
+
+@cli.command()
+@click.option(
+    "--feeds",
+    "feeds_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Folder of demo feeds.",
+)
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Keep the demo's config and database in this folder.",
+)
+def demo(feeds_dir: str | None, keep: str | None) -> None:
+    """Serve the bundled feeds on 127.0.0.1, poll them into a new database, show what was stored."""
+    from monitor.demo import DEMO_FEEDS, FeedServer, demo_config_text, make_workdir
+
+    folder = Path(feeds_dir) if feeds_dir else DEMO_FEEDS
+    if not (folder / "nasdaq.xml").is_file():
+        raise BiomonError(
+            f"{folder}: demo feeds not found; "
+            "run from a checkout (pip install -e .) or pass --feeds DIR"
+        )
+    workdir, tmp = make_workdir(Path(keep) if keep else None)
+    try:
+        with FeedServer(folder) as server:
+            config_path = workdir / "biomon.toml"
+            config_path.write_text(
+                demo_config_text(server, workdir / "biomon.db"), encoding="utf-8"
+            )
+            config = load_config(config_path)
+            click.echo(f"Serving {folder} at {server.base_url}; config {config_path}\n")
+            store = Store(config.storage.path)
+            try:
+                click.echo("First poll:")
+                poll_and_print(config, store)
+                click.echo("\nSecond poll (an unchanged feed is not even parsed again):")
+                poll_and_print(config, store)
+                click.echo("")
+                watched = tuple(w.ticker for w in config.watch if w.ticker)
+                rows = store.query(ReleaseQuery(tickers=watched, limit=15))
+                write_rows(
+                    rows, "table", sys.stdout, title="Watchlist releases (CLRB, SNGX), newest first"
+                )
+                rows = store.query(ReleaseQuery(search='"NCI grant"', limit=5))
+                write_rows(rows, "table", sys.stdout, title='Full-text search: "NCI grant"')
+            finally:
+                store.close()
+        if keep:
+            click.echo(f"\nKept. Try: biomon --db {config.storage.path} history --ticker CLRB")
+        else:
+            click.echo("\nTo keep the database: biomon demo --keep DIR")
+    finally:
+        if tmp:
+            tmp.cleanup()
