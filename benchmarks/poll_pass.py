@@ -46,7 +46,12 @@ class Feeds:
 
     def _body(self, index: int, version: int) -> bytes:
         items = [
-            Item(f"{index:05d}{v:03d}", f"Feed {index} release {v}", text=TEXT, tickers=("Nasdaq:CLRB",))
+            Item(
+                f"{index:05d}{v:03d}",
+                f"Feed {index} release {v}",
+                text=TEXT,
+                tickers=("Nasdaq:CLRB",),
+            )
             for v in range(version + 20, version, -1)
         ]
         return feed(*items)
@@ -103,10 +108,16 @@ def main() -> None:
 
     feeds = Feeds(args.feeds, args.latency)
     servers = [FeedServer(host=f"127.0.0.{h + 1}").__enter__() for h in range(args.hosts)]
-    urls = [servers[i % args.hosts].add(f"feed/{i}", handler=feeds.handler(i)) for i in range(args.feeds)]
+    urls = [
+        servers[i % args.hosts].add(f"feed/{i}", handler=feeds.handler(i))
+        for i in range(args.feeds)
+    ]
     workdir = Path(tempfile.mkdtemp(prefix="biomon-bench-"))
     results = {}
-    for label, workers, per_host in (("biomon, concurrent", args.workers, 2), ("biomon, one by one", 1, 1)):
+    for label, workers, per_host in (
+        ("biomon, concurrent", args.workers, 2),
+        ("biomon, one by one", 1, 1),
+    ):
         config_path = workdir / f"{workers}.toml"
         listed = ", ".join(f'"{u}"' for u in urls)
         config_path.write_text(
@@ -126,7 +137,9 @@ def main() -> None:
     print(f"{'naive sequential':22s} {'':24s}steady pass {naive:7.2f} s")
     concurrent = results["biomon, concurrent"][0]
     print()
-    print(f"feeds {args.feeds}, hosts {args.hosts}, latency {args.latency * 1000:.0f} ms, workers {args.workers}")
+    print(
+        f"feeds {args.feeds}, hosts {args.hosts}, latency {args.latency * 1000:.0f} ms, workers {args.workers}"
+    )
     print(f"speed-up vs one by one:       {results['biomon, one by one'][0] / concurrent:6.1f}x")
     print(f"speed-up vs naive sequential: {naive / concurrent:6.1f}x")
     for server in servers:

@@ -105,12 +105,30 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class DaemonConfig:
+    """`biomon run`: when to poll faster, how often to deliver, when to raise the alarm."""
+
+    busy_hours: tuple[tuple[dt.time, dt.time], ...] = (
+        (dt.time(6, 0), dt.time(9, 30)),
+        (dt.time(16, 0), dt.time(20, 0)),
+    )
+    timezone: str = "America/New_York"
+    idle_interval: float = 0.0  # seconds between polls outside busy hours; 0: 4 x interval
+    deliver_every: float = 5.0  # seconds between outbox runs
+    heartbeat_every: float = 30.0  # seconds between heartbeats written to the database
+    heartbeat_after: float = 1800.0  # alarm when no poll succeeded for this long; 0: never
+    heartbeat_channel: str = "email"
+    reload_every: float = 2.0  # seconds between checks of the config file for edits
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     storage: StorageConfig
     poll: PollConfig = PollConfig()
     watch: tuple[WatchConfig, ...] = ()
     notify: NotifyConfig = NotifyConfig()
+    daemon: DaemonConfig = DaemonConfig()
     # [classify.patterns]: extra regular expressions per tag (new tag names add tags)
     tag_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -158,7 +176,7 @@ def load_config(path: str | os.PathLike) -> Config:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document."""
     check = _Checker(path)
-    check.keys(data, "", {"storage", "poll", "watch", "classify", "notify"})
+    check.keys(data, "", {"storage", "poll", "watch", "classify", "notify", "daemon"})
     base = path.parent
 
     storage = check.table(data, "storage")
@@ -196,6 +214,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         poll=poll_config,
         watch=watch_configs,
         notify=check.notify(check.table(data, "notify")),
+        daemon=check.daemon(check.table(data, "daemon")),
         tag_patterns=check.patterns(check.table(classify, "patterns"), "classify.patterns"),
     )
 
@@ -394,8 +413,9 @@ class _Checker:
 
     def quiet_hours(self, section: dict, where: str) -> tuple[dt.time, dt.time] | None:
         value = self.get(section, where, "quiet_hours", str, "")
-        if not value:
-            return None
+        return self.time_range(value, f"{where}.quiet_hours") if value else None
+
+    def time_range(self, value: str, key: str) -> tuple[dt.time, dt.time]:
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
         try:
             if not match:
@@ -403,9 +423,36 @@ class _Checker:
             h1, m1, h2, m2 = (int(g) for g in match.groups())
             return dt.time(h1, m1), dt.time(h2, m2)
         except ValueError:
-            raise self.fail(
-                f"{where}.quiet_hours", f'{value!r} is not a time range; write "22:00-07:00"'
-            ) from None
+            raise self.fail(key, f'{value!r} is not a time range; write "22:00-07:00"') from None
+
+    def daemon(self, table: dict) -> DaemonConfig:
+        self.keys(table, "daemon", {f.name for f in fields(DaemonConfig)})
+        number, default = (int, float), DaemonConfig()
+        hours = default.busy_hours
+        if "busy_hours" in table:
+            ranges = self.strings(table, "daemon", "busy_hours")
+            hours = tuple(
+                self.time_range(v, f"daemon.busy_hours[{i}]") for i, v in enumerate(ranges)
+            )
+        channel = self.get(table, "daemon", "heartbeat_channel", str, "email")
+        if _channel_problem(channel):
+            raise self.fail("daemon.heartbeat_channel", _channel_problem(channel))
+
+        def seconds(key: str, minimum: float) -> float:
+            return float(
+                self.get(table, "daemon", key, number, getattr(default, key), minimum=minimum)
+            )
+
+        return DaemonConfig(
+            busy_hours=hours,
+            timezone=self.timezone(table, "daemon") if "timezone" in table else default.timezone,
+            idle_interval=seconds("idle_interval", 0),
+            deliver_every=seconds("deliver_every", 0.2),
+            heartbeat_every=seconds("heartbeat_every", 0.2),
+            heartbeat_after=seconds("heartbeat_after", 0),
+            heartbeat_channel=channel,
+            reload_every=seconds("reload_every", 0.2),
+        )
 
     def timezone(self, section: dict, where: str) -> str:
         name = self.get(section, where, "timezone", str, "UTC")

@@ -67,11 +67,16 @@ class Outbox:
         self.notifiers = notifiers
         self.now = now
 
-    def recover(self) -> int:
-        """Return alerts left `sending` by a crash to `pending`; return how many."""
+    def recover(self, older_than: float = 600.0) -> int:
+        """Return alerts left `sending` by a crash to `pending`; return how many.
+
+        Only claims older than `older_than` seconds: a deliverer still at work keeps its own.
+        """
+        cutoff = iso(self.now() - timedelta(seconds=older_than))
         with self.db.conn:
             cursor = self.db.execute(
-                "UPDATE alerts SET status = 'pending' WHERE status = 'sending'"
+                "UPDATE alerts SET status = 'pending' WHERE status = 'sending' AND claimed_at <= ?",
+                [cutoff],
             )
         return cursor.rowcount
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -38,6 +39,8 @@ class Poller:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = random.Random()
     catch_up: bool = False  # store without alerting (`biomon catch-up`)
+    lock: threading.RLock = field(default_factory=threading.RLock)  # around all store work
+    should_stop: Callable[[], bool] = lambda: False  # the daemon is stopping: store nothing more
 
     @classmethod
     def create(cls, config: Config, store: Store, client: httpx.Client | None = None) -> Poller:
@@ -72,7 +75,8 @@ class Poller:
         reports: dict[str, FeedReport] = {}
         due: list[FeedState] = []
         for url in urls:
-            state = self.store.feed_state(url)
+            with self.lock:
+                state = self.store.feed_state(url)
             reason = None if force else waiting_reason(state, self.now())
             if reason:
                 reports[url] = FeedReport(url, skipped=reason)
@@ -85,11 +89,14 @@ class Poller:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
             futures = {pool.submit(self._fetch, state): state for state in due}
             for future in as_completed(futures):
-                report = self._ingest(futures[future], future.result())
+                if self.should_stop():
+                    continue
+                with self.lock:
+                    report = self._ingest(futures[future], future.result())
                 reports[report.url] = report
                 if on_feed:
                     on_feed(report)
-        return PollReport(feeds=tuple(reports[url] for url in urls))
+        return PollReport(feeds=tuple(reports[url] for url in urls if url in reports))
 
     def _fetch(self, state: FeedState, url: str | None = None) -> FetchResult:
         target = url or state.target

@@ -46,10 +46,12 @@ def after_fetch(
     jitter = timedelta(seconds=rng.uniform(0, policy.jitter * policy.interval))
     next_poll = now + timedelta(seconds=policy.interval) + jitter
     if result.ok:
+        not_before = None
         fresh = fresh_for_seconds(result.headers, now)
-        if fresh:
+        if fresh and fresh > policy.interval:
             # The server's freshness is a lower bound, capped so a long max-age cannot hide a day.
-            next_poll = max(next_poll, now + timedelta(seconds=min(fresh, policy.backoff_max)))
+            not_before = now + timedelta(seconds=min(fresh, policy.backoff_max))
+            next_poll = max(next_poll, not_before)
         headers = result.headers
         return replace(
             state,
@@ -59,7 +61,7 @@ def after_fetch(
                 "last-modified", state.last_modified if result.not_modified else None
             ),
             consecutive_failures=0,
-            not_before=None,
+            not_before=iso(not_before) if not_before else None,
             next_poll=iso(next_poll),
             last_success=iso(now),
         )
@@ -91,5 +93,7 @@ def waiting_reason(state: FeedState, now: datetime) -> str | None:
         return f"disabled ({state.disabled}); poll with --force to try again"
     not_before = parse_iso(state.not_before)
     if not_before and not_before > now:
-        return f"waiting until {state.not_before} (backoff/Retry-After); --force to poll now"
+        return (
+            f"waiting until {state.not_before} (backoff/Retry-After/max-age); --force to poll now"
+        )
     return None

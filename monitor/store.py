@@ -139,12 +139,28 @@ def _m005_alerts(db: sqlite_utils.Database) -> None:
     db["channel_state"].create({"channel": str, "last_digest": str}, pk="channel")
 
 
+def _m006_daemon(db: sqlite_utils.Database) -> None:
+    # One row: the running (or last) `biomon run`, its heartbeat and its alarm state.
+    db["daemon"].create(
+        {
+            "id": int,
+            "pid": int,
+            "started": str,
+            "last_beat": str,
+            "stopped": str,
+            "alarm_since": str,
+        },
+        pk="id",
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
     _m003_feed_state,
     _m004_tags,
     _m005_alerts,
+    _m006_daemon,
 )
 
 # Updates and corrections arrive as new releases; their title, less this prefix, finds the original.

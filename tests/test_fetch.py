@@ -374,3 +374,20 @@ def test_paging_back_fills_a_gap_until_a_known_release(server, make_poller):
         "/org/max/3/start/3",
         "/org/max/3/start/6",
     ]
+
+
+def test_cache_control_max_age_is_a_lower_bound_on_the_next_poll(server, make_poller):
+    url = server.add("cached.xml", RSS, headers={"Content-Type": "application/rss+xml", "Cache-Control": "public, max-age=900"})
+    poller = make_poller([url], extra="interval = 60")
+    poller.poll()
+    state = poller.store.feed_state(url)
+    wait = parse_iso(state.not_before) - datetime.now(UTC)
+    assert timedelta(seconds=880) < wait <= timedelta(seconds=900)
+    assert poller.poll().feeds[0].skipped.startswith("waiting until")
+
+
+def test_short_max_age_does_not_delay_the_interval(server, make_poller):
+    url = server.add("short.xml", RSS, headers={"Content-Type": "application/rss+xml", "Cache-Control": "max-age=10"})
+    poller = make_poller([url], extra="interval = 60")
+    poller.poll()
+    assert poller.store.feed_state(url).not_before is None

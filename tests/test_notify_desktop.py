@@ -3,7 +3,7 @@
 `dbus-run-session` gives a private session bus; on it a small org.freedesktop.Notifications
 server (dbus-fast) records what it is sent, and a child process uses DesktopNotifier, so plyer
 takes its real Linux path (dbus-python, else notify-send). System packages: dbus-daemon (for
-dbus-run-session) and libnotify-bin (notify-send).
+dbus-run-session), dbus-bin (dbus-send, used by the probe) and libnotify-bin (notify-send).
 """
 
 from __future__ import annotations
@@ -119,7 +119,16 @@ def _send_in_session(
     env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     done = subprocess.run(
-        ["dbus-run-session", "--", sys.executable, str(driver), server_arg, str(record), title, body],
+        [
+            "dbus-run-session",
+            "--",
+            sys.executable,
+            str(driver),
+            server_arg,
+            str(record),
+            title,
+            body,
+        ],
         capture_output=True,
         text=True,
         timeout=30,

@@ -68,7 +68,9 @@ def parse(html: str) -> _Collect:
 
 def test_subject_leads_with_ticker_and_primary_tag_and_cuts_the_title():
     title = render_alert(alert(), ALERTED).title
-    assert title.startswith("[CLRB] licensing: Cellectar Biosciences Expands Iopofosine I 131 Collaboration")
+    assert title.startswith(
+        "[CLRB] licensing: Cellectar Biosciences Expands Iopofosine I 131 Collaboration"
+    )
     assert title.endswith("...")
     assert len(title) <= len("[CLRB] licensing: ") + 80
 
@@ -82,11 +84,15 @@ def test_short_title_is_not_cut():
 def test_subject_falls_back_to_first_ticker_then_rule():
     assert render_alert(alert(ticker=""), ALERTED).title.startswith("[CLRB] licensing:")
     no_ticker = alert(ticker="", tickers=(), rule="licensing + radiopharmaceutical")
-    assert render_alert(no_ticker, ALERTED).title.startswith("[licensing + radiopharmaceutical] licensing:")
+    assert render_alert(no_ticker, ALERTED).title.startswith(
+        "[licensing + radiopharmaceutical] licensing:"
+    )
 
 
 def test_subject_stays_on_one_line():
-    assert "\n" not in render_alert(alert(title="Line one\r\nBcc: victim@example.com"), ALERTED).title
+    assert (
+        "\n" not in render_alert(alert(title="Line one\r\nBcc: victim@example.com"), ALERTED).title
+    )
 
 
 def test_latency_line_same_day_has_times_only():
@@ -98,7 +104,10 @@ def test_latency_line_same_day_has_times_only():
 def test_latency_line_other_day_has_dates():
     alerted = datetime(2026, 11, 25, 9, 0, 12, tzinfo=UTC)
     message = render_alert(alert(published_utc="2026-11-24T16:05:00Z"), alerted)
-    assert "published 2026-11-24 16:05 UTC, alerted 2026-11-25 09:00:12 UTC" in message.text.splitlines()
+    assert (
+        "published 2026-11-24 16:05 UTC, alerted 2026-11-25 09:00:12 UTC"
+        in message.text.splitlines()
+    )
 
 
 def test_latency_line_unknown_publication():
@@ -146,7 +155,12 @@ def test_hostile_feed_values_are_escaped_in_html():
 
 
 def test_non_http_link_is_text_not_a_link():
-    for url in ("javascript:alert(1)", "data:text/html,<b>x</b>", "ftp://example.com/x", "/relative"):
+    for url in (
+        "javascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "ftp://example.com/x",
+        "/relative",
+    ):
         message = render_alert(alert(url=url), ALERTED)
         collected = parse(message.html)
         assert collected.hrefs == [], url
@@ -156,12 +170,21 @@ def test_non_http_link_is_text_not_a_link():
 def test_digest_gathers_every_alert():
     contents = [
         alert(),
-        alert(title="Soligenix Receives FDA Orphan Drug Designation", ticker="SNGX", primary="regulatory",
-              tags=("regulatory",), evidence=(("regulatory", ("The FDA granted orphan drug designation.",)),),
-              url="https://www.globenewswire.com/sngx.html"),
-        alert(title="Cellectar Announces Pricing of $5 Million Offering", primary="financing",
-              tags=("financing",), evidence=(("financing", ("Gross proceeds of $5 million.",)),),
-              url="https://www.globenewswire.com/clrb-2.html"),
+        alert(
+            title="Soligenix Receives FDA Orphan Drug Designation",
+            ticker="SNGX",
+            primary="regulatory",
+            tags=("regulatory",),
+            evidence=(("regulatory", ("The FDA granted orphan drug designation.",)),),
+            url="https://www.globenewswire.com/sngx.html",
+        ),
+        alert(
+            title="Cellectar Announces Pricing of $5 Million Offering",
+            primary="financing",
+            tags=("financing",),
+            evidence=(("financing", ("Gross proceeds of $5 million.",)),),
+            url="https://www.globenewswire.com/clrb-2.html",
+        ),
     ]
     message = render_digest(contents, ALERTED, "last hour")
     assert message.title == "biomon digest: 3 alerts (CLRB, SNGX)"

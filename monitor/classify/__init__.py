@@ -28,8 +28,12 @@ def classify(title: str, text: str, rules: TagRules | None = None) -> Classifica
     shared = rules.shared_vetoes
     hits: dict[str, list[Hit]] = {}
     for index, sentence in enumerate(sections.sentences):
+        lower = sentence.for_matching.lower()
+        triggered = rules.triggered(lower)
         for rule in rules.rules:
-            position = rule.earns(sentence, shared)
+            if rule.name not in triggered:
+                continue
+            position = rule.earns(sentence, shared, lower)
             if position is not None:
                 hits.setdefault(rule.name, []).append((index, position, sentence))
     _fold_deal_into_licensing(hits)

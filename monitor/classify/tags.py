@@ -1,25 +1,29 @@
 """The tag rules, as data: per tag, regex clauses that earn it and clauses that veto it.
 
 A clause is one regex, or a tuple of regexes that must all match the same sentence (the first
-one gives the match position). Each tag has:
+one gives the match position). Each tag's entry in RULE_DATA has:
 
 - ``mention``: clauses that count only in the headline and sub-headlines, where terse topic
   words ("Receives Orphan Drug Designation") are the news;
-- ``event``: clauses that count anywhere in the headline, sub-headlines and body;
+- ``event``: clauses that count anywhere: headline, sub-headlines and body;
 - ``veto``: clauses that stop a sentence earning the tag ("granted orphan designation" is not a
   grant);
-- ``shared``: which of the shared body vetoes apply: ``hedge`` (plans, expectations),
-  ``background`` (previously, already), ``line_item`` (financial statement talk), ``quote``
-  (a sentence inside quotation marks) and ``dated`` (names a date before the release);
-- ``deep``: whether a sentence past the lead paragraph may earn the tag on its own. Regulatory
-  and patent news is always in the headline or lead; deeper mentions restate history.
+- ``shared``: which shared body vetoes apply: ``hedge`` (plans, expectations), ``background``
+  (previously, as announced), ``line_item`` (financial-statement talk), ``quote`` (a sentence
+  inside quotation marks) and ``dated`` (names a date before the release);
+- ``deep``: whether a sentence past the lead may earn the tag alone. Regulatory and patent news
+  is always in the headline or lead; deeper mentions restate history;
+- ``triggers``: word stems of which every clause needs at least one ("licen" starts a word,
+  "co$" is a whole word); a sentence without any is never run through the tag's regexes (this
+  is what keeps classification fast);
+- ``subhead_mentions`` (default true): whether ``mention`` clauses count in sub-headlines.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence
 
@@ -33,6 +37,7 @@ PRIORITY = (
     "deal", "trial", "preclinical", "leadership", "conference",
 )  # fmt: skip
 
+# fmt: off
 _AGENCY = (
     r"\b(?:(?-i:NIH|NCI|NIAID|NIDA|NHLBI|NIA|NINDS|NIMH|NIDDK|NCATS|NIGMS|NICHD|NIAAA|NIEHS"
     r"|NIBIB|NEI|NIAMS|NHGRI|BARDA|HHS|ASPR|DoD|DOD|CDMRP|DTRA|DARPA|JPEO|MTEC|CPRIT|CIRM"
@@ -52,14 +57,12 @@ _TERRITORY = (
     r"|Japanese|Chinese|Korean|U\.S\.|commercial(?:ization)?|development|marketing"
     r"|distribution|all)"
 )
+_PHASE = r"(?:phase|ph\.)\s*(?:[1-4]|I{1,3}|IV)(?:[ab]|/\d)?\b"
 _TRIAL = (
-    r"\b(?:trials?|clinical(?:ly)?|(?:phase|ph\.)\s*(?:[1-4]|I{1,3}|IV)(?:[ab]|/\d)?\b|pivotal"
-    r"|registrational|first-in-human|cohorts?|stud(?:y|ies)|patients?|subjects?)"
+    rf"\b(?:trials?|clinical(?:ly)?|{_PHASE}|pivotal|registrational|first-in-human|cohorts?"
+    r"|stud(?:y|ies)|patients?|subjects?)"
 )
-_TRIAL_STRICT = (
-    r"\b(?:trials?|(?:phase|ph\.)\s*(?:[1-4]|I{1,3}|IV)(?:[ab]|/\d)?\b|pivotal|clinical"
-    r" stud(?:y|ies)|cohorts?|first-in-human)"
-)
+_TRIAL_STRICT = rf"\b(?:trials?|{_PHASE}|pivotal|clinical stud(?:y|ies)|cohorts?|first-in-human)"
 _PRECLINICAL = (
     r"\b(?:preclinical|pre-clinical|nonclinical|non-clinical|in vitro|in vivo|ex vivo"
     r"|animals?|mice|mouse|murine|rats?|rodents?|primates?|NHPs?|xenografts?|IND-enabling"
@@ -106,8 +109,8 @@ _SCHEDULE = (
     r"|(?-i:\b(?:AM|PM|ET|EST|EDT|PT|PST|PDT|GMT|CET)\b)|\ba\.m\.|\bp\.m\."
 )
 _PERIOD = (
-    r"\b(?:first|second|third|fourth|Q[1-4]|quarter(?:ly)?|fiscal|full[- ]year|year[- ]end"
-    r"|annual|half[- ]year|six[- ]month|nine[- ]month|twelve[- ]month)\b"
+    r"\b(?:(?:first|second|third|fourth) (?:quarter|half)|Q[1-4]|quarter(?:ly)?|fiscal"
+    r"|full[- ]year|year[- ]end|annual|half[- ]year|six[- ]month|nine[- ]month|twelve[- ]month)\b"
 )
 _FINANCING = (
     r"\b(?:public offering|underwritten offering|offering of|private placement|registered"
@@ -117,7 +120,7 @@ _FINANCING = (
     r" (?:\w+ )?warrants|loan (?:agreement|facility)|term loan|credit (?:facility|agreement)"
     r"|debt (?:financing|facility)|convertible (?:notes?|debentures?|preferred)|notes offering"
     r"|reverse (?:stock )?split|share consolidation|uplist\w*|tax (?:certificate|credit)"
-    r" transfer|royalty (?:monetization|financing|purchase)|non-dilutive funding)\b"
+    r" transfer|royalty (?:monetization|financing|purchase))\b"
 )
 _LISTING = (
     r"\b(?:Nasdaq|NYSE)\b[^.;]{0,80}\b(?:deficiency|minimum bid|delist\w*|regain\w* compliance"
@@ -138,124 +141,92 @@ _DEAL_VERB = (
     r"\b(?:enter\w*|sign\w*|announc\w*|form\w*|establish\w*|expand\w*|extend\w*|launch\w*"
     r"|initiat\w*|complet\w*|clos\w*|agree\w*|execut\w*|finaliz\w*|renew\w*)\b"
 )
+_MERGER = (
+    r"\b(?:acqui(?:re|res|red|ring|sition)|merge(?:r|s|d)?|business combination|tender offer"
+    r"|takeover|asset purchase)\b"
+)
 _TITLE = (
     r"\b(?:chief [a-z]+ officer|(?-i:CEO|CFO|COO|CMO|CSO|CBO|CCO|CTO|CDO|SVP|EVP)|president"
     r"|chair(?:man|woman|person)?|board|directors?|general counsel|head of|treasurer)\b"
 )
 _LEADER_VERB = (
     r"\b(?:appoint\w*|nam(?:es|ed)|elect(?:s|ed)?|promot(?:es|ed)|hires?|hired|joins?|joined"
-    r"|welcom\w*|retire\w*|retirement|resign\w*|steps? down|stepping down|depart\w*|succeed\w*"
-    r"|successor|passed away)\b"
-)
-# Deals that stay deals even when a licence comes with them.
-MERGER = re.compile(
-    r"\b(?:acqui(?:re|res|red|ring|sition)|merge(?:r|s|d)?|business combination|tender offer"
-    r"|takeover|asset purchase)\b",
-    re.IGNORECASE,
+    r"|welcom\w*|retire\w*|resign\w*|steps? down|stepping down|depart(?:s|ed|ing|ure)"
+    r"|succeed\w*|successor|passed away)\b"
 )
 
 RULE_DATA: dict[str, dict] = {
     "licensing": {
-        "mention": [
-            _LICENSE,
-            r"\brights to (?:develop|commerciali[sz]e|market|sell)\b",
-            r"\bmilestone payments?\b",
-            r"\broyalt(?:y|ies)\b",
-            r"\b(?:regain\w*|reacquir\w*)\b[^.;]{0,40}\brights\b",
-        ],
+        "mention": [_LICENSE, r"\brights to (?:develop|commerciali[sz]e|market|sell)\b",
+                    r"\bmilestone payments?\b", r"\broyalt(?:y|ies)\b",
+                    r"\b(?:regain\w*|reacquir\w*)\b[^.;]{0,40}\brights\b"],
         "event": [
             r"\b(?:enter\w*|sign\w*|execut\w*|expand\w*|amend\w*|extend\w*|terminat\w*|exercis\w*"
             r"|announc\w*|complet\w*|finaliz\w*|grant\w*|obtain\w*|receiv\w*|acquir\w*|regain\w*"
             rf"|secur\w*)\b[^.;]{{0,80}}{_LICENSE}",
             rf"\b(?:has|have)\s+(?:\w+\s+){{0,2}}{_LICENSE}",
-            (
-                r"\b(?:licen[cs]es?|rights)\s+to\s+(?:develop|commerciali[sz]e|market|sell|use)\b",
-                r"\b(?:exclusive|grant\w*|obtain\w*|receiv\w*|acquir\w*|gain\w*|agreement|transfer\w*)",
-            ),
+            (r"\b(?:licen[cs]es?|rights)\s+to\s+(?:develop|commerciali[sz]e|market|sell|use)\b",
+             r"\b(?:exclusive|grant\w*|obtain\w*|receiv\w*|acquir\w*|gain\w*|agreement|transfer\w*)"),
             r"\b(?:grant\w*|obtain\w*|receiv\w*|acquir\w*|regain\w*|gain\w*|transfer\w*|secur\w*"
             rf"|agreement for)\b[^.;]{{0,60}}\b{_TERRITORY}\s+(?:[\w-]+\s+){{0,3}}rights\b",
-            (
-                r"\broyalt(?:y|ies)\b",
-                r"\b(?:pay|pays|paid|receiv\w*|eligible|tiered|single-digit"
-                r"|double-digit|percent|on (?:net )?sales)\b",
-            ),
+            (r"\broyalt(?:y|ies)\b", r"\b(?:pay|pays|paid|receiv\w*|eligible|tiered|single-digit"
+             r"|double-digit|percent|on (?:net )?sales)\b"),
             r"\bmilestone payments?\b[^.;]{0,60}\bfrom\b",
             r"\b(?:received|receives|earned|earns|trigger\w*|achiev\w*)\b[^.;]{0,60}\bmilestone"
             r" payments?\b",
             r"\b(?:upfront|up-front)\s+(?:cash\s+)?(?:payment|fee)\b",
         ],
-        "veto": [
-            r"\blicen[cs]e application\b|\blicensure\b",
-            r"\b(?:business|manufacturing|operating|import|export|pharmacy|production|GMP"
-            r"|wholesale)\s+licen[cs]es?\b|\blicen[cs]e (?:required|to operate)\b",
-            r"\bpatents?\b[^.;]{0,30}\b(?:issued|granted|allowed) (?:to|by|in)\b"
-            r"|\bnotice of allowance\b|\bpatent office\b",
-            r"\b(?:seek\w*|explor\w*|evaluat\w*|pursu\w*|potential|opportunit\w*)\b[^.;]{0,40}"
-            r"\b(?:licen[cs]|partner)",
-            r"\bstrategic (?:options|alternatives)\b",
-        ],
+        "veto": [r"\blicen[cs]e application\b|\blicensure\b",
+                 r"\b(?:business|manufacturing|operating|import|export|pharmacy|production|GMP"
+                 r"|wholesale)\s+licen[cs]es?\b|\blicen[cs]e (?:required|to operate)\b",
+                 r"\bpatents?\b[^.;]{0,30}\b(?:issued|granted|allowed) (?:to|by|in)\b"
+                 r"|\bnotice of allowance\b|\bpatent office\b",
+                 r"\b(?:seek\w*|explor\w*|evaluat\w*|pursu\w*|potential|opportunit\w*)\b[^.;]{0,40}"
+                 r"\b(?:licen[cs]|partner)", r"\bstrategic (?:options|alternatives)\b"],
         "shared": ("background", "line_item", "quote", "dated"),
         "deep": True,
+        "triggers": "licen sublicen rights milestone royalt upfront front regain reacquir",
     },
     "grant": {
-        "mention": [
-            (
-                _AGENCY,
-                r"\b(?:grants?|awards?|awarded|contracts?|funding|funds|options?"
-                r"|support\w*)\b",
-            ),
-            r"\b(?:receiv\w*|award\w*|secur\w*|wins?|won|obtain\w*)\b[^.;]{0,60}\bgrants?\b",
-            r"\$\s?[\d.,]+\s*(?:million|billion|thousand|[MBK])?\b[^.;]{0,30}\b(?:grant|award"
-            r"|contract funding|in funding)\b",
-            r"\bnon-dilutive (?:funding|capital)\b",
-        ],
+        "mention": [(_AGENCY, r"\b(?:grants?|awards?|awarded|contracts?|funding|funds|options?"
+                     r"|support\w*)\b"),
+                    r"\b(?:receiv\w*|award\w*|secur\w*|wins?|won|obtain\w*)\b[^.;]{0,60}\bgrants?\b",
+                    r"\$\s?[\d.,]+\s*(?:million|billion|thousand|[MBK])?\b[^.;]{0,30}\b(?:grant|award"
+                    r"|contract funding|in funding)\b"],
         "event": [
-            (
-                r"\b(?:award\w*|receiv\w*|secur\w*|won|wins|obtain\w*|exercis\w*|execut\w*|extend\w*"
-                r"|renew\w*|recommended for funding|notice of|selected|provides?|provided|fund\w*)\b",
-                r"\b(?:grants?|awards?|contracts?|funding|options?|cooperative agreement)\b",
-                _AGENCY,
-            ),
+            (r"\b(?:award\w*|receiv\w*|secur\w*|won|wins|obtain\w*|exercis\w*|execut\w*|extend\w*"
+             r"|renew\w*|recommended for funding|notice of|selected|provides?|provided|fund\w*)\b",
+             r"\b(?:grants?|awards?|contracts?|funding|options?|cooperative agreement)\b", _AGENCY),
             r"\b(?:receiv\w*|award\w*|secur\w*|won|wins|obtain\w*)\b[^.;]{0,60}\bgrants?\b",
             r"\bgrants?\s+(?:of|worth|totaling|valued at)\s+(?:up to\s+)?(?:approximately\s+)?\$",
         ],
-        "veto": [
-            r"\b(?:orphan|designation|fast[- ]track (?:designation|status)|breakthrough"
-            r" therapy|rare pediatric|priority review)\b",
-            r"\binducement\b|\b(?:stock|share|equity|option|RSU|restricted stock)\w*\s+(?:unit\s+)?"
-            r"(?:grants?|awards?)\b|\bgrants? of (?:\w+\s+){0,3}(?:options|RSUs|restricted"
-            r"|shares|stock)\b|\boptions? to purchase\b|\bexercise price\b|\bvest(?:ing|s)?\b",
-            r"\bpatents?\b[^.;]{0,20}\bgrants?\b|\bgrant\w*\b[^.;]{0,30}\bpatents?\b",
-            _LICENSE,
-            r"\b(?:grant|contract) (?:revenue|income)\b|\bgrant date\b",
-            r"\b(?:invit\w*|submit\w*|submission)\b[^.;]{0,60}\bproposals?\b|\bnon-binding\b"
-            r"|\bnot a guarantee\b",
-            r"\btax (?:credits?|certificates?|benefits?)\b|\bnet operating loss|(?-i:\bNOLs?\b)",
-            r"\boption to (?:in-?)?licen[cs]e|\boption to acquire\b|\bwarrants?\b",
-        ],
+        "veto": [r"\b(?:orphan|designation|fast[- ]track (?:designation|status)|breakthrough"
+                 r" therapy|rare pediatric|priority review)\b",
+                 r"\binducement\b|\b(?:stock|share|equity|option|RSU|restricted stock)\w*\s+(?:unit\s+)?"
+                 r"(?:grants?|awards?)\b|\bgrants? of (?:\w+\s+){0,3}(?:options|RSUs|restricted"
+                 r"|shares|stock)\b|\boptions? to purchase\b|\bexercise price\b|\bvest(?:ing|s)?\b",
+                 r"\bpatents?\b[^.;]{0,20}\bgrants?\b|\bgrant\w*\b[^.;]{0,30}\bpatents?\b", _LICENSE,
+                 r"\b(?:grant|contract) (?:revenue|income)\b|\bgrant date\b",
+                 r"\b(?:invit\w*|submit\w*|submission)\b[^.;]{0,60}\bproposals?\b|\bnon-binding\b"
+                 r"|\bnot a guarantee\b",
+                 r"\btax (?:credits?|certificates?|benefits?)\b|\bnet operating loss|(?-i:\bNOLs?\b)",
+                 r"\boption to (?:in-?)?licen[cs]e|\boption to acquire\b|\bwarrants?\b"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": True,
+        "triggers": "grant award fund contract option support cooperative",
     },
     "trial": {
-        "mention": [
-            (
-                _TRIAL,
-                r"\b(?:results?|data|top-?line|read-?out|interim|final|enrol\w*"
-                r"|dos(?:e|ed|es|ing)|first patient|initiat\w*|start\w*|commenc\w*|launch\w*"
-                r"|begins?|began|complet\w*|met|meets|achiev\w*|positive|negative|demonstrat\w*"
-                r"|shows?|showed|activity|efficacy|safety|response|survival|improvement|benefit"
-                r"|(?-i:DSMB|DMC|IDMC|DSMC)|authori[sz]\w*|clearance|cleared|approv\w*|treat"
-                r"|treats|treated|publication|published|randomi[sz]\w*|endpoints?|halt\w*|hold"
-                r"|discontinu\w*|terminat\w*|suspend\w*|updates?|conclusions?)\b",
-            )
-        ],
+        "mention": [(_TRIAL, r"\b(?:results?|data|top-?line|read-?out|interim|final|enrol\w*"
+                     r"|dos(?:e|ed|es|ing)|first patient|initiat\w*|start\w*|commenc\w*|launch\w*"
+                     r"|begins?|began|complet\w*|met|meets|achiev\w*|positive|negative|demonstrat\w*"
+                     r"|shows?|showed|activity|efficacy|safety|response|survival|improvement|benefit"
+                     r"|(?-i:DSMB|DMC|IDMC|DSMC)|authori[sz]\w*|clearance|cleared|approv\w*|treat"
+                     r"|treats|treated|publication|published|randomi[sz]\w*|endpoints?|halt\w*|hold"
+                     r"|discontinu\w*|terminat\w*|suspend\w*|updates?|conclusions?)\b")],
         "event": [
-            (
-                r"\b(?:top-?line|interim|final|preliminary|positive|negative|updated|additional|new"
-                r"|clinical|efficacy|safety|long-term|follow-up)\s+(?:\w+\s+){0,2}(?:data|results"
-                r"|findings|read-?out)\b",
-                _TRIAL,
-            ),
+            (r"\b(?:top-?line|interim|final|preliminary|positive|negative|updated|additional|new"
+             r"|clinical|efficacy|safety|long-term|follow-up)\s+(?:\w+\s+){0,2}(?:data|results"
+             r"|findings|read-?out)\b", _TRIAL),
             r"\b(?:data|results|findings|case study|case report|analys[ie]s|outcomes?|read-?out)\b"
             rf"[^.;]{{0,40}}\b(?:from|of|in)\b[^.;]{{0,80}}{_TRIAL_STRICT}",
             r"\b(?:met|meet|meets|achiev\w*|miss\w*|failed to meet)\b[^.;]{0,40}\bendpoints?\b",
@@ -264,54 +235,42 @@ RULE_DATA: dict[str, dict] = {
             r"\b(?:enrol(?:l)?ment|recruitment)\b[^.;]{0,40}\b(?:complete[d]?|target|milestone)\b",
             r"\b(?:first|initial|last|final)\s+(?:\w+\s+)?(?:patient|subject|participant|cohort)s?"
             r"\b[^.;]{0,40}\b(?:dosed|enrolled|treated|randomi[sz]ed)\b",
-            (
-                r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:enrolled|dosed|randomi[sz]ed)\b",
-                _TRIAL_STRICT,
-            ),
+            (r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:enrolled|dosed|randomi[sz]ed)\b",
+             _TRIAL_STRICT),
+            r"\b(?:complet\w*|conclu\w*)\b[^.;]{0,40}(?:clinical (?:trial|study)|trial)\b",
             r"\b(?:enrolled|randomi[sz]ed|dosed|treated)\s+(?:approximately\s+|over\s+|more than\s+)?"
             r"\d+\s+(?:\w+\s+)?(?:patients|subjects|participants|women|men|adults|children)\b",
             r"\b(?:initiated|initiates|started|starts|commenced|commences|launched|launches|began"
             r"|begun|opened|opens)\b[^.;]{0,60}\b(?:trial|study|registration program|(?:phase|ph\.)"
             r"\s*(?:[1-4]|I{1,3})|dosing)\b",
             r"\bauthori[sz]\w*\b[^.;]{0,30}\bcommencement\b",
-            (
-                (
-                    r"\b(?-i:DSMB|DMC|IDMC|DSMC)\b|\bdata (?:and )?safety monitoring|\bdata monitoring"
-                    r" committee"
-                ),
-                r"\b(?:recommend\w*|review\w*|conclu\w*|deemed|clear\w*|found"
-                r"|determin\w*|complet\w*)",
-            ),
+            ((r"\b(?-i:DSMB|DMC|IDMC|DSMC)\b|\bdata (?:and )?safety monitoring|\bdata monitoring"
+              r" committee"), r"\b(?:recommend\w*|review\w*|conclu\w*|deemed|clear\w*|found"
+             r"|determin\w*|complet\w*)"),
             r"\bclinical hold\b",
-            (
-                r"\b(?:randomi[sz]ed|double-blind(?:ed)?|placebo[- ]controlled|open-label|multi-?cent"
-                r"(?:er|re)|dose[- ](?:escalation|finding|ranging))\b",
-                r"\b(?:trial|stud(?:y|ies))\b",
-            ),
-            (
-                r"\b(?:overall survival|progression[- ]free|objective response|response rate|complete"
-                r" response|partial response|disease control|clinical benefit|statistically"
-                r" significant|p\s*[=<]\s*0?\.\d|hazard ratio|median survival|well[- ]tolerated"
-                r"|adverse events?|clinically meaningful)\b",
-                r"\b(?:patients?|subjects?|cohorts?|trial|study|clinical|arm)\b",
-            ),
+            (r"\b(?:randomi[sz]ed|double-blind(?:ed)?|placebo[- ]controlled|open-label|multi-?cent"
+             r"(?:er|re)|dose[- ](?:escalation|finding|ranging))\b", r"\b(?:trial|stud(?:y|ies))\b"),
+            (r"\b(?:overall survival|progression[- ]free|objective response|response rate|complete"
+             r" response|partial response|disease control|clinical benefit|statistically"
+             r" significant|p\s*[=<]\s*0?\.\d|hazard ratio|median survival|well[- ]tolerated"
+             r"|adverse events?|clinically meaningful)\b",
+             r"\b(?:patients?|subjects?|cohorts?|trial|study|clinical|arm)\b"),
         ],
-        "veto": [
-            _PRECLINICAL,
-            r"\b(?:for|to support|to fund|funding for|to advance)\s+(?:a|an|the|its)?\s*"
-            r"(?:planned\s+|future\s+|potential\s+)?(?:phase|pivotal|clinical)",
-            r"\bclinical trial (?:agreements?|material|supply)\b",
-        ],
+        "veto": [_PRECLINICAL,
+                 r"\b(?:for|to support|to fund|funding for|to advance)\s+(?:a|an|the|its)?\s*"
+                 r"(?:planned\s+|future\s+|potential\s+)?(?:phase|pivotal|clinical)",
+                 r"\bclinical trial (?:agreements?|material|supply)\b"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": True,
+        "triggers": (
+            "trial clinical phase ph$ pivotal registrational registration first$ cohort stud patient"
+            " subject participant endpoint enrol randomi recruit women$ men$ adult children dosing"
+            " commencement dsmb dmc idmc dsmc monitoring arm$"
+        ),
     },
     "regulatory": {
-        "mention": [
-            (_REG_THING, _REG_EVENT),
-            (_REG_AGENCY, _REG_EVENT),
-            r"\bpositive (?:\w+ )?opinion\b",
-            r"(?-i:\bPDUFA\b)",
-        ],
+        "mention": [(_REG_THING, _REG_EVENT), (_REG_AGENCY, _REG_EVENT),
+                    r"\bpositive (?:\w+ )?opinion\b", r"(?-i:\bPDUFA\b)"],
         "event": [
             rf"{_REG_AGENCY}[^.;]{{0,40}}\b(?:has |have |had )?(?:approved|granted|cleared"
             r"|accepted|authori[sz]ed|issued|adopted|designated|lifted|recommended|agreed|validated"
@@ -319,186 +278,175 @@ RULE_DATA: dict[str, dict] = {
             r"\b(?:received|receives|receipt|obtained|obtains|announced|announces|been granted"
             r"|was granted|were granted|submitted|submits|filed|files|completed (?:the )?submission"
             rf"|granting)\b[^.;]{{0,100}}{_REG_THING}",
-            (
-                r"\b(?:received|receives|receipt|obtained|obtains|granted|announc\w*)\b",
-                r"\b(?:approval|clearance|authori[sz]ation|acceptance|allowance)\b",
-                _REG_AGENCY,
-            ),
+            (r"\b(?:received|receives|receipt of|obtained|obtains)\b[^.;]{0,60}\b(?:approval"
+             r"|clearance|authori[sz]ation|acceptance)\b", _REG_AGENCY),
             r"(?-i:\bPDUFA\b)[^.;]{0,20}\bdate\b",
         ],
-        "veto": [
-            r"\b(?:stockholders?|shareholders?)\b",
-            r"\bpatents?\b",
-            r"\bIND-enabling\b",
-            r"\b(?:potential(?:ly)?|eligible|pathway|strategy|required|requirements?|necessary"
-            r"|toward|towards|path to|already)\b",
-        ],
+        "veto": [r"\b(?:stockholders?|shareholders?)\b", r"\bpatents?\b", r"\bIND-enabling\b",
+                 r"\b(?:potential(?:ly)?|eligible|pathway|strategy|required|requirements?|necessary"
+                 r"|toward|towards|path to|already)\b"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": False,
+        "triggers": (
+            "fda ema chmp pmda mhra nmpa cfda tga anvisa cofepris prac cder cber cdrh health$"
+            " swissmedic food$ european$ ministry regulatory$ orphan fast$ breakthrough"
+            " regenerative rare$ priority$ accelerated$ conditional$ complete$ marketing$"
+            " emergency$ positive$ investigational$ new$ biologic application special$ ind$ nda$"
+            " snda$ bla$ sbla$ maa$ anda$ ide$ pma$ cta$ eua$ crl$ rmat$ qidp$ pdufa$ prime$ spa$"
+            " btd$ 510$"
+        ),
     },
     "patent": {
-        "mention": [
-            (
-                r"\bpatents?\b",
-                r"\b(?:issu\w*|grant\w*|allow\w*|accept\w*|receiv\w*"
-                r"|secur\w*|obtain\w*|award\w*|notice|new)\b",
-            )
-        ],
+        "mention": [(r"\bpatents?\b", r"\b(?:issu\w*|grant\w*|allow\w*|accept\w*|receiv\w*"
+                     r"|secur\w*|obtain\w*|award\w*|notice|new)\b")],
         "event": [
             r"\bnotice of (?:allowance|acceptance|intention to grant|intent to grant)\b",
-            (
-                r"\bpatents?\b",
-                r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:issued|granted"
-                r"|allowed|accepted)\b|\b(?:issued|granted|allowed)\s+(?:a|the|an)?\s*(?:new\s+)?"
-                r"(?:U\.S\.\s+)?patent|\b(?:received|receives|obtained|secured)\b[^.;]{0,40}\bpatent",
-            ),
+            (r"\bpatents?\b", r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:issued|granted"
+             r"|allowed|accepted)\b|\b(?:issued|granted|allowed)\s+(?:a|the|an)?\s*(?:new\s+)?"
+             r"(?:U\.S\.\s+)?patent|\b(?:received|receives|obtained|secured)\b[^.;]{0,40}\bpatent"),
             r"\bpatent (?:and trademark )?office\b[^.;]{0,80}\b(?:issued|granted|allowed|accepted)",
         ],
         "veto": [_LICENSE, r"\b(?:fil\w+|submit\w*)\b[^.;]{0,30}\bpatent applications?\b"],
         "shared": ("hedge", "background", "quote", "dated"),
         "deep": False,
+        "triggers": "patent notice",
     },
     "preclinical": {
         "mention": [(_PRECLINICAL, _DATA)],
         "event": [(_PRECLINICAL, _DATA)],
-        "veto": [
-            r"\banimal rule\b",
-            r"\bpotential\b",
-            r"\bwill (?:oversee|conduct|perform|test|evaluate|assess|initiate|begin|start|fund"
-            r"|support|enable)\b|\bfund\w*\b|\bto support\b|\benabl\w*\b|\baims? to\b|\bgoals?\b",
-        ],
+        "veto": [r"\banimal rule\b", r"\bpotential\b",
+                 r"\bwill (?:oversee|conduct|perform|test|evaluate|assess|initiate|begin|start|fund"
+                 r"|support|enable)\b|\bfund\w*\b|\bto support\b|\benabl\w*\b|\baims? to\b|\bgoals?\b"],
         "shared": ("hedge", "background", "quote", "dated"),
         "deep": True,
+        "triggers": (
+            "preclinical pre$ nonclinical non$ vitro$ vivo$ animal mice$ mouse$ murine rat$ rats$"
+            " rodent primate nhp$ nhps$ xenograft ind$ cell$ cells$ organoid mechanism$"
+        ),
     },
     "conference": {
-        "mention": [
-            _CALL,
-            r"\bpresent(?:s|ed|ing|ation|ations)?\b[^.;]{0,40}\b(?:at|during)\b",
-            r"\b(?:conference|congress|symposium|summit|annual meeting|scientific sessions)\b",
-            r"\bto (?:report|announce|release|discuss)\b[^.;]{0,60}\b(?:results|earnings)\b",
-        ],
+        "mention": [_CALL, r"\bpresent(?:s|ed|ing|ation|ations)?\b[^.;]{0,40}\b(?:at|during)\b",
+                    r"\b(?:conference|congress|symposium|summit|annual meeting|scientific sessions)\b",
+                    r"\bto (?:report|announce|release|discuss)\b[^.;]{0,60}\b(?:results|earnings)\b"],
         "event": [
             (_CALL, _SCHEDULE),
             r"\b(?:poster|oral|podium|late-breaking|plenary)\s+(?:presentation|session|abstract)s?\b",
             r"\bpresentations?\s+(?:at|during)\b",
             r"\b(?:presented|reported|present|presents|presenting)\s+at\s+(?:\w+\s+){0,4}"
             r"(?:conferences?|meetings?|congress|symposi\w+|summits?|sessions)\b",
-            (
-                r"\b(?:present\w*|poster|abstract|talk|lecture|speak\w*|participat\w*|host\w*|attend\w*"
-                r"|reported|showcas\w*)\b",
-                _NAMED_EVENT,
-            ),
+            (r"\b(?:present\w*|poster|abstract|talk|lecture|speak\w*|participat\w*|host\w*|attend\w*"
+             r"|reported|showcas\w*)\b", _NAMED_EVENT),
         ],
-        "veto": [
-            r"\b(?:stockholders?|shareholders?|proxy|vot(?:e|ing))\b",
-            r"\bupcoming (?:scientific|medical|industry) (?:meeting|conference)s?\b",
-            r"\bpress conference\b",
-            r"\b(?:plans?|planned|intends?|expects?|hopes?) to (?:present|report|host)\b",
-        ],
+        "veto": [r"\b(?:stockholders?|shareholders?|proxy|vot(?:e|ing))\b",
+                 r"\bupcoming (?:scientific|medical|industry) (?:meeting|conference)s?\b",
+                 r"\bpress conference\b",
+                 r"\b(?:plans?|planned|intends?|expects?|hopes?) to (?:present|report|host)\b"],
         "shared": ("quote", "dated"),
         "deep": True,
+        "triggers": (
+            "conference teleconference webcast webinar fireside investor$ day$ days$ kol$ analyst$"
+            " virtual$ present congress symposi summit annual$ scientific$ report$ reported$"
+            " announce$ release$ discuss$ poster oral$ podium late$ plenary abstract talk lecture"
+            " speak participat host attend showcas"
+        ),
     },
     "earnings": {
         "mention": [(_PERIOD, r"\b(?:results|financials?|earnings)\b")],
         "event": [
             r"\b(?:announc\w*|report\w*|provid\w*)\b[^.;]{0,40}\b(?:financial |operating )?results"
             r" for (?:its |the )?(?:[\w,-]+\s+){0,6}(?:quarter|year|period|months)\b",
-            (
-                r"\bnet (?:loss|income)\b|\brevenues?\b|\bearnings per share\b",
-                r"\b(?:was|were|of|totaled|totalled|increased|decreased)\b",
-                r"\b(?:quarter|year|months|period) ended\b",
-            ),
+            (r"\bnet (?:loss|income)\b|\brevenues?\b|\bearnings per share\b",
+             r"\b(?:was|were|of|totaled|totalled|increased|decreased)\b",
+             r"\b(?:quarter|year|months|period) ended\b"),
         ],
-        "veto": [
-            r"\bto (?:report|announce|release|host|discuss)\b|\bwill (?:report|announce"
-            r"|release|host)\b"
-        ],
+        "veto": [r"\bto (?:report|announce|release|host|discuss)\b|\bwill (?:report|announce"
+                 r"|release|host)\b"],
         "shared": ("quote",),
         "deep": True,
+        "triggers": "result financial earning net revenue",
     },
     "financing": {
         "mention": [_FINANCING, _LISTING, _TAX_SALE, r"\b(?:raises?|raised)\b[^.;]{0,20}\$"],
         "event": [
-            (
-                _FINANCING,
-                r"\b(?:announc\w*|enter\w*|complet\w*|clos\w*|pric\w*|rais\w*|receiv\w*"
-                r"|secur\w*|sign\w*|effect\w*|approv\w*|sell|sale|sold|issu\w*|agreed|proceeds"
-                r"|obtain\w*|draw\w*|upsiz\w*)\b",
-            ),
+            (_FINANCING, r"\b(?:announc\w*|enter\w*|complet\w*|clos\w*|pric\w*|rais\w*|receiv\w*"
+             r"|secur\w*|sign\w*|effect\w*|approv\w*|sell|sale|sold|issu\w*|agreed|proceeds"
+             r"|obtain\w*|draw\w*|upsiz\w*)\b"),
             _LISTING,
             (_TAX_SALE, r"\b(?:receiv\w*|approv\w*|proceeds)\b"),
         ],
-        "veto": [
-            r"\bgiving effect to\b|\b(?:pre|post)-(?:reverse-)?split basis\b|\bsplit-adjusted\b",
-            rf"\b(?:grants?|awards?)\b|{_AGENCY}",
-            r"\b(?:may|could|would|potential(?:ly)?|seek\w*|explor\w*)\b",
-        ],
+        "veto": [r"\bgiving effect to\b|\b(?:pre|post)-(?:reverse-)?split basis\b|\bsplit-adjusted\b",
+                 rf"\b(?:grants?|awards?)\b|{_AGENCY}",
+                 r"\b(?:may|could|would|potential(?:ly)?|seek\w*|explor\w*)\b"],
         "shared": ("background", "line_item", "quote", "dated"),
         "deep": True,
+        "triggers": (
+            "public$ underwritten$ offering private$ placement registered$ market$ atm$ pipe$"
+            " equity$ securities$ financing capital$ gross$ proceeds net$ pricing$ priced$ shelf$"
+            " warrant loan term$ credit$ debt$ convertible$ notes$ reverse$ share$ uplist tax$"
+            " royalty$ nasdaq nyse sell$ sale$ sold$ transfer raise$ raises$ raised$ raising$"
+        ),
     },
     "deal": {
-        "mention": [
-            _DEAL,
-            MERGER.pattern,
-            r"\bagreement\b",
-            r"\bpartners? with\b|\bpartnering\b|\bteams? up\b|\bjoins? forces\b",
-        ],
+        "mention": [_DEAL, _MERGER, r"\bagreement\b",
+                    r"\bpartners? with\b|\bpartnering\b|\bteams? up\b|\bjoins? forces\b"],
         "event": [
             (_DEAL_VERB, _DEAL),
             (_DEAL_VERB, r"\bagreement with\b"),
             r"\b(?:to acquire|will acquire|has acquired|have acquired|acquires|agreed to acquire"
             r"|complet\w* (?:its |the )?(?:acquisition|merger)|to merge|will merge|has merged)\b",
         ],
-        "veto": [
-            r"\b(?:investors?|offering|placement|underwrit\w*|securities purchase|shares"
-            r"|warrants?|loan|credit facility)\b",
-            r"\bclinical research organi[sz]ation\b|(?-i:\bCROs?\b)",
-            r"\bacquisition of (?:data|images?|scans?|samples?|patients?)\b|\bacquired"
-            r" (?:resistance|immun\w*|infection|pneumonia|generalized|hypoactive|brain)\b",
-            r"\b(?:potential|opportunit\w*|strategic (?:options|alternatives)|evaluat\w*"
-            r"|explor\w*|seek\w*|look for)\b",
-        ],
+        "veto": [r"\b(?:investors?|offering|placement|underwrit\w*|securities purchase|shares"
+                 r"|warrants?|loan|credit facility)\b",
+                 r"\bclinical research organi[sz]ation\b|(?-i:\bCROs?\b)",
+                 r"\bacquisition of (?:data|images?|scans?|samples?|patients?)\b|\bacquired"
+                 r" (?:resistance|immun\w*|infection|pneumonia|generalized|hypoactive|brain)\b",
+                 r"\b(?:potential|opportunit\w*|strategic (?:options|alternatives)|evaluat\w*"
+                 r"|explor\w*|seek\w*|look for)\b"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": True,
+        "subhead_mentions": False,  # "in the first year of our alliance" is history
+        "triggers": (
+            "collaborat partner alliance joint$ co$ memorandum mou$ loi$ letter$ term$ supply$"
+            " distribution$ manufacturing$ research$ services$ definitive$ merge asset$ share$"
+            " stock$ business$ acqui tender$ takeover agreement team$ teams$ forces$"
+        ),
     },
     "leadership": {
         "mention": [(_LEADER_VERB, _TITLE)],
         "event": [(_LEADER_VERB, _TITLE)],
-        "veto": [
-            r"\binducement\b",
-            r"\b(?:vote|voting|proxy|stockholders?|shareholders?)\b",
-            r"\bprior to join\w*|\bmost recently\b|\bserved as\b|\btransition(?:al)? services\b",
-        ],
+        "veto": [r"\binducement\b", r"\b(?:vote|voting|proxy|stockholders?|shareholders?)\b",
+                 r"\bprior to join\w*|\bmost recently\b|\bserved as\b|\btransition(?:al)? services\b"],
         "shared": ("background", "quote", "dated"),
         "deep": True,
+        "triggers": (
+            "appoint names$ named$ elect$ elects$ elected$ promotes$ promoted$ hire$ hires$ hired$"
+            " join$ joins$ joined$ welcom retire resign step$ steps$ stepping$ departs$ departed$"
+            " departing$ departure$ succeed successor$ passed$"
+        ),
     },
 }
 
 SHARED_VETOES: dict[str, list[str]] = {
-    "hedge": [
-        r"\b(?:plans?|planned|intends?|expects?|expected|anticipat\w*|aims?|seeks?|hopes?"
-        r"|would|could|might|may)\b(?!-)",
-        r"\b(?:if|upon|once|whether|in order to)\b",
-        r"\bwill (?:be )?(?:initiat|begin|start|commenc|launch|conduct|enrol|advance|submit"
-        r"|file|seek|request|pursue|evaluat|test|oversee|perform)\w*",
-        r"\bto be (?:initiated|conducted|submitted|filed)\b",
-    ],
-    "background": [
-        r"\bpreviously\b",
-        r"\bhas been shown\b",
-        r"\b(?:has|have|had) (?:successfully )?completed (?:\w+ ){0,2}(?:phase|trials?"
-        r"|stud(?:y|ies)|clinical)",
-        r"\bas (?:previously )?(?:announced|disclosed"
-        r"|reported)\b",
-        r"\bannounced (?:on|in)\b",
-        r"\bhistor(?:y|ical|ically)\b",
-    ],
-    "line_item": [
-        r"\b(?:revenues?|receivables?|expenses?|net (?:loss|income)|cash (?:and cash )?"
-        r"equivalents|operating (?:costs|loss)|(?:quarter|year|period) ended|costs?"
-        r" (?:related|associated|attributable)|attributable to)\b"
-    ],
+    "hedge": [r"\b(?:plans?|planned|intends?|expects?|expected|anticipat\w*|aims?|seeks?|hopes?"
+              r"|would|could|might|may)\b(?!-)",
+              r"\b(?:if|upon|once|whether|in order to)\b",
+              r"\bwill (?:be )?(?:initiat|begin|start|commenc|launch|conduct|enrol|advance|submit"
+              r"|file|seek|request|pursue|evaluat|test|oversee|perform)\w*",
+              r"\bto be (?:initiated|conducted|submitted|filed)\b"],
+    "background": [r"\bpreviously\b", r"\bhas been shown\b",
+                   r"\b(?:has|have|had) (?:successfully )?completed (?:\w+ ){0,2}(?:phase|trials?"
+                   r"|stud(?:y|ies)|clinical)",
+                   r"\bas (?:previously )?(?:announced|disclosed|reported)\b",
+                   r"\bannounced (?:on|in)\b", r"\bhistor(?:y|ical|ically)\b"],
+    "line_item": [r"\b(?:revenues?|receivables?|expenses?|net (?:loss|income)|cash (?:and cash )?"
+                  r"equivalents|operating (?:costs|loss)|(?:quarter|year|period) ended|costs?"
+                  r" (?:related|associated|attributable)|attributable to)\b"],
 }
+# fmt: on
+
+# Deals that stay deals even when a licence comes with them.
+MERGER = re.compile(_MERGER, re.IGNORECASE)
+_WORDS = re.compile(r"[a-z0-9]+")
 
 Clause = tuple[re.Pattern[str], ...]
 
@@ -513,26 +461,32 @@ class TagRule:
     veto: tuple[Clause, ...]
     shared: tuple[str, ...] = ()
     deep: bool = True
+    subhead_mentions: bool = True
+    triggers: frozenset[str] | None = None  # None: test every sentence
     user: bool = False
 
-    def earns(self, sentence: Sentence, shared: Mapping[str, tuple[Clause, ...]]) -> int | None:
-        """Where in the sentence this tag is earned, or None."""
+    def earns(
+        self, sentence: Sentence, shared: Mapping[str, tuple[Clause, ...]], lower: str = ""
+    ) -> int | None:
+        """Where in the sentence this tag is earned, or None (`lower`: its text lowercased)."""
         text = sentence.for_matching
+        lower = lower or text.lower()
         if sentence.zone in (HEADLINE, SUBHEAD):
-            position = first_match(self.mention + self.event, text, earliest=True)
-            return (
-                None if position is None or first_match(self.veto, text) is not None else position
-            )
+            mentions = self.mention if sentence.zone == HEADLINE or self.subhead_mentions else ()
+            position = first_match(mentions + self.event, text, lower, earliest=True)
+            if position is None or first_match(self.veto, text, lower) is not None:
+                return None
+            return position
         if sentence.zone != LEAD and not self.deep:
             return None
         if (sentence.quoted and "quote" in self.shared) or (
             sentence.dated_before and "dated" in self.shared
         ):
             return None
-        position = first_match(self.event, text)
-        if position is None or first_match(self.veto, text) is not None:
+        position = first_match(self.event, text, lower)
+        if position is None or first_match(self.veto, text, lower) is not None:
             return None
-        if any(first_match(shared.get(name, ()), text) is not None for name in self.shared):
+        if any(first_match(shared.get(name, ()), text, lower) is not None for name in self.shared):
             return None
         return position
 
@@ -543,18 +497,50 @@ class TagRules:
 
     rules: tuple[TagRule, ...]
     shared: tuple[tuple[str, tuple[Clause, ...]], ...]
+    # word -> tags it triggers; filled as words are met (a cache, not state: same answers)
+    _word_tags: dict[str, frozenset[str]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @property
     def shared_vetoes(self) -> dict[str, tuple[Clause, ...]]:
         return dict(self.shared)
 
+    def triggered(self, lower: str) -> set[str]:
+        """Tags whose trigger stems occur in lowercased `lower` (tags without triggers always)."""
+        found = {rule.name for rule in self.rules if rule.triggers is None}
+        for word in set(_WORDS.findall(lower)):
+            tags = self._word_tags.get(word)
+            if tags is None:
+                if len(self._word_tags) > 100_000:
+                    self._word_tags.clear()
+                tags = frozenset(
+                    rule.name
+                    for rule in self.rules
+                    if rule.triggers and any(_triggers(word, stem) for stem in rule.triggers)
+                )
+                self._word_tags[word] = tags
+            found |= tags
+        return found
 
-def first_match(clauses: Iterable[Clause], text: str, earliest: bool = False) -> int | None:
-    """Start of the first clause whose regexes all match `text` (the earliest if asked)."""
+
+def _triggers(word: str, stem: str) -> bool:
+    # "co$" is the whole word "co" (of "co-develop"); "licen" any word starting so.
+    return word == stem[:-1] if stem.endswith("$") else word.startswith(stem)
+
+
+def first_match(
+    clauses: Iterable[Clause], text: str, lower: str, earliest: bool = False
+) -> int | None:
+    """Start of the first clause whose regexes all match (the earliest if asked).
+
+    Patterns compiled case-insensitive search `text`; the others were lowercased at compile
+    time and search `lower`, which is several times faster.
+    """
     best: int | None = None
     for clause in clauses:
-        found = clause[0].search(text)
-        if found and all(p.search(text) for p in clause[1:]):
+        found = _search(clause[0], text, lower)
+        if found and all(_search(p, text, lower) for p in clause[1:]):
             if not earliest:
                 return found.start()
             best = found.start() if best is None else min(best, found.start())
@@ -574,6 +560,8 @@ def build_rules(extra: dict[str, list[str]] | None = None) -> TagRules:
             veto=_compile_all(name, spec["veto"]),
             shared=spec["shared"],
             deep=spec["deep"],
+            subhead_mentions=spec.get("subhead_mentions", True),
+            triggers=frozenset(spec["triggers"].split()),
         )
         for name, spec in RULE_DATA.items()
     }
@@ -581,8 +569,11 @@ def build_rules(extra: dict[str, list[str]] | None = None) -> TagRules:
         clauses = _compile_extra(name, patterns)
         if name in rules:
             old = rules[name]
-            rules[name] = TagRule(name, old.mention, old.event + clauses, old.veto, old.shared,
-                                  old.deep)  # fmt: skip
+            # User patterns may use any words, so the tag's triggers no longer gate it.
+            rules[name] = TagRule(
+                name, old.mention, old.event + clauses, old.veto, old.shared, old.deep,
+                old.subhead_mentions, triggers=None,
+            )  # fmt: skip
         else:
             rules[name] = TagRule(name, (), clauses, (), user=True)
     shared = tuple((name, _compile_all(name, specs)) for name, specs in SHARED_VETOES.items())
@@ -611,9 +602,19 @@ def _compile_all(tag: str, specs: Iterable[str | tuple[str, ...]]) -> tuple[Clau
     )
 
 
+def _search(pattern: re.Pattern[str], text: str, lower: str) -> re.Match[str] | None:
+    return pattern.search(text if pattern.flags & re.IGNORECASE else lower)
+
+
 def _compile(tag: str, pattern: str) -> re.Pattern[str]:
+    # Patterns are case-insensitive. Those that switch case back on for a part ("(?-i:FDA)")
+    # or use an upper-case escape (\S, \W) run with IGNORECASE; the rest are lowercased and run
+    # on lowercased text.
+    needs_case = "(?-i:" in pattern or re.search(r"\\[A-Z]", pattern)
     try:
-        return re.compile(pattern, re.IGNORECASE)
+        if needs_case:
+            return re.compile(pattern, re.IGNORECASE)
+        return re.compile(pattern.lower())
     except re.error as error:
         where = f" at position {error.pos}" if error.pos is not None else ""
         raise ValueError(f"bad pattern for tag {tag!r}: {pattern!r}: {error.msg}{where}") from None

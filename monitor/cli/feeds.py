@@ -171,3 +171,16 @@ def demo(feeds_dir: str | None, keep: str | None) -> None:
     finally:
         if tmp:
             tmp.cleanup()
+
+
+@cli.command()
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--verbose", "-v", is_flag=True, help="Log debug detail too.")
+@click.pass_obj
+def run(obj: Context, log_format: str, verbose: bool) -> None:
+    """Run in the foreground: poll every feed on its schedule and send alerts, until stopped."""
+    from monitor.daemon import Daemon
+    from monitor.logs import setup_logging
+
+    setup_logging(log_format, verbose)
+    sys.exit(Daemon(obj.config_path).run())

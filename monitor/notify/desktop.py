@@ -65,7 +65,8 @@ class DesktopNotifier:
         problem = self.probe()
         if problem:
             raise NotifyError(problem, self.name)
-        title, body = message.title, message.text
+        title = shorten(message.title, TITLE_CHARS)
+        body = shorten(message.text, BODY_CHARS, collapse=False)
         if self.platform.startswith("linux"):
             # notify-send parses a leading '-' as an option (and plyer ignores its failure);
             # freedesktop servers read the body as markup, so feed text must be escaped.
@@ -79,16 +80,18 @@ class DesktopNotifier:
             warnings.simplefilter("always")
             try:
                 notification.notify(
-                    title=shorten(title, TITLE_CHARS),
-                    message=shorten(body, BODY_CHARS, collapse=False),
+                    title=title,
+                    message=body,
                     app_name=self.app_name,
                     timeout=self.timeout,
                 )
             except NotImplementedError:
                 # plyer's fallback facade: it found no backend and said so only in warnings.
                 said = "; ".join(_one_line(str(w.message)) for w in caught) or "no backend"
-                raise NotifyError(f"{PREFIX}: plyer has no backend here ({said})", self.name) from None
-            except Exception as error:  # noqa: BLE001 - plyer backends raise anything
+                raise NotifyError(
+                    f"{PREFIX}: plyer has no backend here ({said})", self.name
+                ) from None
+            except Exception as error:  # plyer's backends raise anything
                 detail = _one_line(str(error)) or type(error).__name__
                 raise NotifyError(f"{PREFIX}: plyer failed: {detail}", self.name) from None
         for warning in caught:
@@ -146,21 +149,28 @@ def _linux_backend_problem(environ: Mapping[str, str]) -> str | None:
 
 
 def _linux_server_problem(environ: Mapping[str, str]) -> str | None:
-    """Is a notification server on the bus (or startable)? notify-send fails without one, and
-    plyer ignores its exit code. Needs dbus-send (dbus-bin); without it, trust the bus."""
+    """Is a notification server on the bus, or startable by it? Without one notify-send fails
+    and plyer ignores its exit code. Asked with dbus-send (dbus-bin); without it, trust the bus."""
+    if os.path.isdir("/app"):
+        return None  # Flatpak: the portal stands in for the server, and the name is not visible
     dbus_send = shutil.which("dbus-send", path=environ.get("PATH", os.defpath))
     if not dbus_send:
         return None
-    for call, arg in (("NameHasOwner", f"string:{NOTIFICATIONS}"), ("ListActivatableNames", "")):
+    for method, args in (
+        ("NameHasOwner", [f"string:{NOTIFICATIONS}"]),
+        ("ListActivatableNames", []),
+    ):
         command = [dbus_send, "--session", "--print-reply", "--dest=org.freedesktop.DBus"]
-        command += ["/org/freedesktop/DBus", f"org.freedesktop.DBus.{call}"] + ([arg] if arg else [])
+        command += ["/org/freedesktop/DBus", f"org.freedesktop.DBus.{method}", *args]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=5, env=dict(environ))
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=5, env=dict(environ)
+            )
         except (OSError, subprocess.TimeoutExpired) as error:
             return f"cannot ask the D-Bus session bus ({_one_line(str(error))})"
         if done.returncode != 0:
-            lines = done.stderr.strip().splitlines() or [f"dbus-send exit {done.returncode}"]
-            return f"cannot reach the D-Bus session bus ({_one_line(lines[0])})"
+            said = done.stderr.strip().splitlines() or [f"dbus-send exit {done.returncode}"]
+            return f"cannot reach the D-Bus session bus ({_one_line(said[0])})"
         if "boolean true" in done.stdout or f'"{NOTIFICATIONS}"' in done.stdout:
             return None
     return f"no notification server on the session bus (nothing provides {NOTIFICATIONS})"

@@ -100,15 +100,23 @@ class EmailNotifier:
         except ssl.SSLError as error:
             raise self._error(f"TLS failed with {self.where}: {_tls_reason(error)}") from None
         except TimeoutError:
-            raise self._error(f"cannot connect to {self.where} (timed out after {s.timeout:g}s)") from None
+            raise self._error(
+                f"cannot connect to {self.where} (timed out after {s.timeout:g}s)"
+            ) from None
         except ConnectionRefusedError:
             raise self._error(f"cannot connect to {self.where} (connection refused)") from None
         except smtplib.SMTPConnectError as error:
-            raise self._error(f"cannot connect to {self.where} (server said {_reply(error)})") from None
+            raise self._error(
+                f"cannot connect to {self.where} (server said {_reply(error)})"
+            ) from None
         except smtplib.SMTPServerDisconnected as error:
-            raise self._error(f"cannot connect to {self.where} (closed: {_one_line(str(error))})") from None
+            raise self._error(
+                f"cannot connect to {self.where} (closed: {_one_line(str(error))})"
+            ) from None
         except OSError as error:
-            raise self._error(f"cannot connect to {self.where} ({error.strerror or error})") from None
+            raise self._error(
+                f"cannot connect to {self.where} ({error.strerror or error})"
+            ) from None
 
     def _secure(self, smtp: smtplib.SMTP) -> None:
         if self.settings.security != "starttls":
@@ -134,7 +142,9 @@ class EmailNotifier:
             raise self._error(f"login refused for user {user!r} ({reply})") from None
         except smtplib.SMTPNotSupportedError:
             hint = " without TLS" if self.settings.security == "none" else ""
-            raise self._error(f"{self.where} does not offer AUTH{hint}; cannot log in as {user!r}") from None
+            raise self._error(
+                f"{self.where} does not offer AUTH{hint}; cannot log in as {user!r}"
+            ) from None
         except (smtplib.SMTPException, OSError) as error:
             raise self._session_error(error, password) from None
 
@@ -158,7 +168,9 @@ class EmailNotifier:
         if isinstance(error, smtplib.SMTPServerDisconnected):
             return self._error(f"{self.where} closed the connection ({_one_line(str(error))})")
         if isinstance(error, TimeoutError):
-            return self._error(f"{self.where} stopped answering (timed out after {self.settings.timeout:g}s)")
+            return self._error(
+                f"{self.where} stopped answering (timed out after {self.settings.timeout:g}s)"
+            )
         if isinstance(error, smtplib.SMTPResponseException):
             return self._error(f"SMTP error from {self.where}: {_scrub(_reply(error), password)}")
         detail = getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -31,6 +31,7 @@ FACT_LABELS = (
 _FONT = "font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.45;color:#222"
 _MUTED = "color:#666;font-size:12px"
 _QUOTE = "margin:4px 0 4px 0;padding:2px 0 2px 10px;border-left:3px solid #ccc;color:#333"
+_LABEL_CELL = "padding:1px 12px 1px 0;color:#666;vertical-align:top"
 
 
 def render_alert(content: AlertContent, alerted_at: datetime) -> Message:
@@ -75,7 +76,9 @@ def render_digest(contents: Sequence[AlertContent], alerted_at: datetime, period
         html_parts += _item_html(content, alerted_at, with_facts=False)
         html_parts.append("</div>")
     return Message(
-        title=title, text="\n".join(text_lines) + "\n", html=_html_document(title, "".join(html_parts))
+        title=title,
+        text="\n".join(text_lines) + "\n",
+        html=_html_document(title, "".join(html_parts)),
     )
 
 
@@ -173,7 +176,7 @@ def _item_html(content: AlertContent, alerted_at: datetime, with_facts: bool) ->
     facts = _facts(content.facts) if with_facts else []
     if facts:
         rows = "".join(
-            f'<tr><td style="padding:1px 12px 1px 0;color:#666;vertical-align:top">{_esc(label)}</td>'
+            f'<tr><td style="{_LABEL_CELL}">{_esc(label)}</td>'
             f"<td>{'; '.join(_esc(v) for v in values)}</td></tr>"
             for label, values in facts
         )

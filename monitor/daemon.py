@@ -1,0 +1,315 @@
+"""`biomon run`: APScheduler around the poller and the outbox; signals, a lock, a heartbeat.
+
+One job per feed (its own interval, jitter, max_instances=1, coalesced), one job delivering
+alerts, one writing the heartbeat (and raising the alarm when nothing succeeds), one watching the
+config file. Every job's store work runs under one lock: SQLite has one writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from monitor.config import Config, load_config
+from monitor.errors import BiomonError, ConfigError
+from monitor.models import Message
+from monitor.notify.base import NotifyError
+from monitor.outbox import Outbox, build_notifiers
+from monitor.poller import Poller, tag_rules_for
+from monitor.schedule import iso, parse_iso
+from monitor.store import Store
+
+log = logging.getLogger("monitor.daemon")
+GRACE_SECONDS = 4.0
+
+
+class InstanceLock:
+    """An exclusive lock file beside the database; the OS drops it if the process dies."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path.with_name(db_path.name + ".lock")
+        self._file = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 (held open for the daemon's life)
+        try:
+            _lock_file(handle)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise BiomonError(
+                f"{self.path.with_suffix('')}: already in use by biomon run ({holder}); "
+                "stop that one first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, since {iso(datetime.now(UTC))}")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file:
+            self._file.close()
+            self._file = None
+
+
+def _lock_file(handle) -> None:
+    if sys.platform == "win32":  # pragma: no cover
+        import msvcrt
+
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def in_busy_hours(config: Config, now: datetime) -> bool:
+    """True inside the hours when releases cluster (in the daemon's time zone)."""
+    local = now.astimezone(ZoneInfo(config.daemon.timezone)).time()
+    for start, end in config.daemon.busy_hours:
+        inside = start <= local < end if start <= end else (local >= start or local < end)
+        if inside:
+            return True
+    return False
+
+
+class Daemon:
+    """The long-running poller. `run()` returns the exit status."""
+
+    def __init__(self, config_path: Path, now: Callable[[], datetime] | None = None) -> None:
+        self.config_path = Path(config_path)
+        self.now = now or (lambda: datetime.now(UTC))
+        self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self.lock = threading.RLock()
+        self.last_polled: dict[str, datetime] = {}
+        self.active = 0
+        self.active_lock = threading.Lock()
+
+    # ---- lifecycle
+
+    def run(self) -> int:
+        self.config = load_config(self.config_path)
+        self.config_stamp = _stamp(self.config_path)
+        self.instance = InstanceLock(self.config.storage.path)
+        self.instance.acquire()
+        try:
+            self.store = Store(self.config.storage.path)
+            self.poller = Poller.create(self.config, self.store)
+            self.poller.lock = self.lock
+            self.poller.should_stop = self.stop.is_set
+            self._build_outbox()
+            recovered = self.outbox.recover(older_than=0)  # we hold the lock: no one else sends
+            if recovered:
+                log.info("%d alert(s) claimed by a stopped process are pending again", recovered)
+            self.started = self.now()
+            self._beat(started=True)
+            self.scheduler = BackgroundScheduler(
+                timezone=UTC,
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+            )
+            self._schedule_feeds()
+            daemon = self.config.daemon
+            self._add_job(self._deliver, daemon.deliver_every, "deliver")
+            self._add_job(self._beat, daemon.heartbeat_every, "heartbeat")
+            self._add_job(self._check_config, daemon.reload_every, "reload")
+            self._install_signals()
+            self.scheduler.start()
+            log.info(
+                "biomon run: %d feeds, pid %d, database %s",
+                len(self.config.feed_urls()),
+                os.getpid(),
+                self.config.storage.path,
+            )
+            while not self.stop.wait(0.2):
+                pass
+            self._shutdown()
+            return 0
+        finally:
+            self.instance.release()
+
+    def _shutdown(self) -> None:
+        log.info("stopping: finishing the work in flight")
+        self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + GRACE_SECONDS
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.poller.client.close()  # aborts a fetch still hanging; its result is discarded
+        with self.lock:
+            self.store.db["daemon"].update(1, {"stopped": iso(self.now()), "pid": None})
+            self.store.close()
+        log.info("stopped")
+
+    def _install_signals(self) -> None:
+        # Handlers only set events: shutting APScheduler down inside a handler crashed on a
+        # double SIGTERM (stack notes).
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+
+    # ---- jobs
+
+    def _add_job(self, func: Callable[[], None], seconds: float, job_id: str, jitter=None):
+        self.scheduler.add_job(
+            self._guarded(func, job_id),
+            "interval",
+            seconds=seconds,
+            jitter=jitter,
+            id=job_id,
+            replace_existing=True,
+            next_run_time=self.now(),
+        )
+
+    def _guarded(self, func: Callable[[], None], name: str) -> Callable[[], None]:
+        def job() -> None:
+            if self.stop.is_set():
+                return
+            with self.active_lock:
+                self.active += 1
+            try:
+                func()
+            except Exception:  # a job must never take the daemon down
+                log.exception("%s failed", name)
+            finally:
+                with self.active_lock:
+                    self.active -= 1
+
+        return job
+
+    def _schedule_feeds(self) -> None:
+        wanted = {f"feed:{url}": url for url in self.config.feed_urls()}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("feed:") and job.id not in wanted:
+                job.remove()
+        interval = self.config.poll.interval
+        for job_id, url in wanted.items():
+            self._add_job(lambda url=url: self._poll_feed(url), interval, job_id, interval * 0.1)
+
+    def _poll_feed(self, url: str) -> None:
+        now = self.now()
+        idle = self.config.daemon.idle_interval or 4 * self.config.poll.interval
+        last = self.last_polled.get(url)
+        if last and not in_busy_hours(self.config, now) and now - last < timedelta(seconds=idle):
+            return  # outside busy hours: poll every idle_interval only
+        self.last_polled[url] = now
+        self.poller.poll((url,))
+
+    def _deliver(self) -> None:
+        if not self.notifiers:
+            return
+        with self.lock:
+            self.outbox.deliver()
+
+    def _beat(self, started: bool = False) -> None:
+        now = self.now()
+        with self.lock:
+            table = self.store.db["daemon"]
+            row = {"id": 1, "pid": os.getpid(), "last_beat": iso(now)}
+            if started:
+                row |= {"started": iso(now), "stopped": None, "alarm_since": None}
+            table.upsert(row, pk="id", alter=True)
+            state = table.get(1)
+            last_success = self.store.db.execute("SELECT max(last_success) FROM feeds").fetchone()[
+                0
+            ]
+        self._heartbeat_alarm(state, parse_iso(last_success), now)
+
+    def _heartbeat_alarm(self, state: dict, last_success: datetime | None, now: datetime) -> None:
+        after = self.config.daemon.heartbeat_after
+        if not after or started_only(state):
+            return
+        baseline = max(filter(None, [last_success, parse_iso(state["started"])]))
+        alarm_since = state.get("alarm_since")
+        if not alarm_since and now - baseline > timedelta(seconds=after):
+            minutes = (now - baseline).total_seconds() / 60
+            text = (
+                f"biomon has not polled any feed successfully for {minutes:.0f} minutes "
+                f"(last success: {iso(last_success) if last_success else 'none since start'}). "
+                f"Check `biomon status` on {socket.gethostname()}."
+            )
+            if self._alarm(Message("biomon: no successful poll", text, f"<p>{text}</p>")):
+                self._set_alarm(iso(now))
+        elif alarm_since and last_success and last_success > parse_iso(alarm_since):
+            text = f"biomon is polling again: a feed succeeded at {iso(last_success)}."
+            if self._alarm(Message("biomon: polling again", text, f"<p>{text}</p>")):
+                self._set_alarm(None)
+
+    def _alarm(self, message: Message) -> bool:
+        notifier = self.notifiers.get(self.config.daemon.heartbeat_channel)
+        log.warning("%s: %s", message.title, message.text)
+        if notifier is None:
+            return True  # the log line above is the alarm
+        try:
+            notifier.send(message)
+        except NotifyError as error:
+            log.warning("heartbeat alarm not sent (will retry): %s", error)
+            return False
+        return True
+
+    def _set_alarm(self, value: str | None) -> None:
+        with self.lock:
+            self.store.db["daemon"].update(1, {"alarm_since": value})
+
+    # ---- live config
+
+    def _check_config(self) -> None:
+        stamp = _stamp(self.config_path)
+        if stamp == self.config_stamp and not self.reload_requested.is_set():
+            return
+        self.reload_requested.clear()
+        self.config_stamp = stamp
+        try:
+            config = load_config(self.config_path)
+            rules = tag_rules_for(config)
+        except ConfigError as error:
+            log.error("config error: %s (keeping the last good config)", error)
+            return
+        if config.storage.path != self.config.storage.path:
+            log.warning("[storage] path changed: restart biomon run to use the new database")
+            config = _with_storage(config, self.config)
+        with self.lock:
+            self.config = config
+            self.poller.config = config
+            self.poller.tag_rules = rules
+            self._build_outbox()
+            self._schedule_feeds()
+        log.info("config reloaded from %s: %d feeds", self.config_path, len(config.feed_urls()))
+
+    def _build_outbox(self) -> None:
+        self.notifiers, warnings = build_notifiers(self.config.notify)
+        for warning in warnings:
+            log.warning(warning)
+        self.outbox = Outbox(self.store, self.config.notify, self.notifiers, now=self.now)
+
+
+def started_only(state: dict) -> bool:
+    return not state.get("started")
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime, info.st_size
+
+
+def _with_storage(config: Config, old: Config) -> Config:
+    from dataclasses import replace
+
+    return replace(config, storage=old.storage)
