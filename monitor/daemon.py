@@ -65,6 +65,18 @@ class InstanceLock:
             self._file.close()
             self._file = None
 
+    def holder(self) -> str | None:
+        """Who holds the lock ("pid 123, since ..."), or None when no daemon runs."""
+        if not self.path.exists():
+            return None
+        with open(self.path, "a+") as handle:
+            try:
+                _lock_file(handle)
+            except OSError:
+                handle.seek(0)
+                return handle.read().strip() or "another process"
+        return None
+
 
 def _lock_file(handle) -> None:
     if sys.platform == "win32":  # pragma: no cover
@@ -295,6 +307,33 @@ class Daemon:
         for warning in warnings:
             log.warning(warning)
         self.outbox = Outbox(self.store, self.config.notify, self.notifiers, now=self.now)
+
+
+def daemon_summary(config: Config, store: Store, stale: int) -> list[str]:
+    """Lines for `biomon status`: is a daemon running, since when, last poll, pending alerts."""
+    holder = InstanceLock(config.storage.path).holder()
+    row = store.db["daemon"].get(1) if store.db["daemon"].count else {}
+    if holder:
+        beat = row.get("last_beat") or "never"
+        lines = [f"daemon: running ({holder}), last heartbeat {beat}"]
+        if row.get("alarm_since"):
+            lines.append(f"ALARM: no successful poll since {row['alarm_since']}")
+    elif row.get("stopped"):
+        lines = [f"daemon: not running (stopped {row['stopped']})"]
+    elif row.get("started"):
+        lines = [f"daemon: not running (last heartbeat {row.get('last_beat')}; it died?)"]
+    else:
+        lines = ["daemon: not running (start it with `biomon run`)"]
+    last_poll = store.db.execute("SELECT max(last_polled), max(last_success) FROM feeds").fetchone()
+    pending = store.db.execute(
+        "SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')"
+    ).fetchone()[0]
+    failed = store.db.execute("SELECT count(*) FROM alerts WHERE status = 'failed'").fetchone()[0]
+    lines.append(
+        f"last poll: {last_poll[0] or 'never'}; last success: {last_poll[1] or 'never'}; "
+        f"alerts pending: {pending}, failed: {failed}; stale feeds: {stale}"
+    )
+    return lines
 
 
 def started_only(state: dict) -> bool:

@@ -141,6 +141,12 @@ def test_second_instance_is_refused(world):
     assert second.returncode == 1
     assert "already in use by biomon run (pid" in second.stderr
     assert first.process.poll() is None
+    status = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(first.config), "status"],
+        capture_output=True, text=True, timeout=20,
+    )  # fmt: skip
+    assert f"daemon: running (pid {first.process.pid}, since" in status.stdout
+    assert "alerts pending: 0" in status.stdout
 
 
 def test_kill_9_then_restart_loses_nothing_and_sends_each_alert_once(world):

@@ -106,15 +106,19 @@ def catch_up(obj: Context) -> None:
 @click.pass_obj
 def status(obj: Context, fmt: str) -> None:
     """Every feed's health: last success, status, failures, next poll, items, staleness."""
+    from monitor.daemon import daemon_summary
     from monitor.health import feed_healths
     from monitor.output import write_status
 
     store = obj.store()
     try:
         healths = feed_healths(obj.config, store, datetime.now(UTC))
+        summary = daemon_summary(obj.config, store, sum(1 for h in healths if h.stale))
     finally:
         store.close()
     write_status(healths, fmt, sys.stdout)
+    if fmt == "table":
+        click.echo("\n".join(summary))
 
 
 @cli.command()
