@@ -7,7 +7,18 @@ import warnings
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
-_BLOCKS = ["p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre"]
+try:  # lxml is 4x faster than the standard library's parser under beautifulsoup4
+    import lxml  # noqa: F401
+
+    _PARSER = "lxml"
+except ImportError:  # pragma: no cover
+    _PARSER = "html.parser"
+
+# Marking block boundaries in the markup is far cheaper than walking the parsed tree.
+_BLOCK_TAG = re.compile(
+    r"<(?:/?(?:p|div|li|tr|h[1-6]|table|ul|ol|pre|blockquote)\b[^>]*|br\s*/?)>", re.IGNORECASE
+)
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _INLINE_SPACE = re.compile(r"[ \t\r\f\v\xa0\u2009\u202f]+")
 _MANY_BREAKS = re.compile(r"\n{3,}")
 
@@ -18,17 +29,16 @@ def html_to_text(html: str) -> str:
         return ""
     if "<" not in html and "&" not in html:
         return _tidy(html)
+    marked = _BLOCK_TAG.sub(_mark, _SCRIPT.sub("", html))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(["script", "style"]):
-        tag.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for block in soup.find_all(_BLOCKS):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
+        soup = BeautifulSoup(marked, _PARSER)
     return _tidy(soup.get_text())
+
+
+def _mark(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    return tag + ("\n" if tag[1:3].lower() == "br" else "\n\n")
 
 
 def _tidy(text: str) -> str:

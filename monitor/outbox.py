@@ -73,7 +73,7 @@ class Outbox:
         Only claims older than `older_than` seconds: a deliverer still at work keeps its own.
         """
         cutoff = iso(self.now() - timedelta(seconds=older_than))
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 "UPDATE alerts SET status = 'pending' WHERE status = 'sending' AND claimed_at <= ?",
                 [cutoff],
@@ -115,7 +115,7 @@ class Outbox:
         contents = [self._content(alert) for alert in due]
         message = render_digest(contents, now, f"{channel.digest_minutes} minutes")
         if self._send(notifier, due, message, now, report):
-            with self.db.conn:
+            with self.db.atomic():
                 self.db["channel_state"].upsert(
                     {"channel": channel.name, "last_digest": iso(now)}, pk="channel"
                 )
@@ -123,7 +123,7 @@ class Outbox:
     def _send(self, notifier, alerts: list[dict], message: Message, now, report) -> bool:
         ids = [a["id"] for a in alerts]
         marks = ", ".join("?" for _ in ids)
-        with self.db.conn:
+        with self.db.atomic():
             claimed = self.db.execute(
                 f"UPDATE alerts SET status = 'sending', claimed_at = ? "
                 f"WHERE id IN ({marks}) AND status = 'pending'",
@@ -137,7 +137,7 @@ class Outbox:
         except NotifyError as error:
             self._failed(alerts, str(error), now, report)
             return False
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 f"UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
                 f"last_error = NULL WHERE id IN ({marks})",
@@ -149,7 +149,7 @@ class Outbox:
 
     def _release(self, ids: list[int]) -> None:
         marks = ", ".join("?" for _ in ids)
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 f"UPDATE alerts SET status = 'pending' "
                 f"WHERE id IN ({marks}) AND status = 'sending'",
@@ -158,7 +158,7 @@ class Outbox:
 
     def _failed(self, alerts: list[dict], reason: str, now: datetime, report) -> None:
         report.errors.append(reason)
-        with self.db.conn:
+        with self.db.atomic():
             for alert in alerts:
                 attempts = (alert["attempts"] or 0) + 1
                 if attempts >= self.notify.max_attempts:

@@ -191,7 +191,7 @@ def migrate(db: sqlite_utils.Database, upto: int | None = None) -> int:
             " is newer than this biomon knows; upgrade biomon"
         )
     while version < target:
-        with db.conn:
+        with db.atomic():
             MIGRATIONS[version](db)
             version += 1
             db.execute(f"PRAGMA user_version = {version}")
@@ -215,6 +215,9 @@ class Store:
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode = WAL")
+            # WAL + NORMAL: durable across a crash of biomon; only a power cut may drop the
+            # last transactions (the next poll fetches them again).
+            self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db)
         except sqlite3.DatabaseError as error:
@@ -242,7 +245,7 @@ class Store:
         """
         seen_at = self.clock()
         new = already = 0
-        with self.db.conn:
+        with self.db.atomic():
             for release in releases:
                 row = self.db.execute(
                     "SELECT id FROM releases WHERE source = ? AND release_id = ?",
@@ -253,10 +256,8 @@ class Store:
                     row_id = row[0]
                 else:
                     new += 1
-                    row_id = self._insert(release, seen_at)
                     classification = classify(release) if classify else None
-                    if classification:
-                        self._save_tags(row_id, classification)
+                    row_id = self._insert(release, seen_at, classification)
                     original = self._original_of(row_id, release)
                     if original:
                         self.db.execute(
@@ -265,9 +266,10 @@ class Store:
                     elif match and classification:
                         self._queue_alerts(row_id, match(release, classification), seen_at)
                 if feed_url:
-                    self.db["release_feeds"].insert(
-                        {"release": row_id, "feed_url": feed_url, "first_seen": seen_at},
-                        ignore=True,
+                    self.db.conn.execute(
+                        "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
+                        "VALUES (?, ?, ?)",
+                        [row_id, feed_url, seen_at],
                     )
         return SaveResult(new=new, already=already)
 
@@ -304,45 +306,58 @@ class Store:
             ignore=True,
         )
 
-    def _insert(self, release: Release, seen_at: str) -> int:
-        table = self.db["releases"]
-        table.insert(
-            {
-                "source": release.source,
-                "release_id": release.release_id,
-                "url": release.url,
-                "title": release.title,
-                "summary_html": release.summary_html,
-                "text": release.text,
-                "published_utc": release.published_utc,
-                "published_raw": release.published_raw,
-                "sort_time": release.published_utc or seen_at,
-                "issuer": release.issuer,
-                "language": release.language,
-                "subjects": json.dumps(list(release.subjects)),
-                "tickers": json.dumps([str(t) for t in release.tickers]),
-                "first_seen": seen_at,
-                "feed_url": release.feed_url,
-                "title_key": title_key(release.title),
-            }
+    def _insert(self, release: Release, seen_at: str, classification: Classification | None) -> int:
+        # The hot path of ingest: plain SQL (sqlite-utils' insert re-reads the schema per call).
+        primary = classification.primary if classification else None
+        facts = json.dumps(classification.facts.to_dict()) if classification else None
+        cursor = self.db.conn.execute(
+            "INSERT INTO releases (source, release_id, url, title, summary_html, text, "
+            "published_utc, published_raw, sort_time, issuer, language, subjects, tickers, "
+            "first_seen, feed_url, title_key, primary_tag, facts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                release.source,
+                release.release_id,
+                release.url,
+                release.title,
+                release.summary_html,
+                release.text,
+                release.published_utc,
+                release.published_raw,
+                release.published_utc or seen_at,
+                release.issuer,
+                release.language,
+                json.dumps(list(release.subjects)),
+                json.dumps([str(t) for t in release.tickers]),
+                seen_at,
+                release.feed_url,
+                title_key(release.title),
+                primary,
+                facts,
+            ],
         )
-        row_id = table.last_pk
-        self.db["release_tickers"].insert_all(
-            (
-                {"release": row_id, "exchange": t.exchange, "symbol": t.symbol}
-                for t in release.tickers
-            ),
-            ignore=True,
+        row_id = cursor.lastrowid
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO release_tickers (release, exchange, symbol) VALUES (?, ?, ?)",
+            [(row_id, t.exchange, t.symbol) for t in release.tickers],
         )
+        if classification:
+            self._insert_tags(row_id, classification)
         return row_id
 
-    def _save_tags(self, row_id: int, classification: Classification) -> None:
-        self.db.execute("DELETE FROM release_tags WHERE release = ?", [row_id])
-        self.db["release_tags"].insert_all(
-            {"release": row_id, "tag": tag, "evidence": json.dumps(list(sentences))}
-            for tag, sentences in _evidence_by_tag(classification)
+    def _insert_tags(self, row_id: int, classification: Classification) -> None:
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO release_tags (release, tag, evidence) VALUES (?, ?, ?)",
+            [
+                (row_id, tag, json.dumps(list(sentences)))
+                for tag, sentences in _evidence_by_tag(classification)
+            ],
         )
-        self.db.execute(
+
+    def _save_tags(self, row_id: int, classification: Classification) -> None:
+        self.db.conn.execute("DELETE FROM release_tags WHERE release = ?", [row_id])
+        self._insert_tags(row_id, classification)
+        self.db.conn.execute(
             "UPDATE releases SET primary_tag = ?, facts = ? WHERE id = ?",
             [classification.primary, json.dumps(classification.facts.to_dict()), row_id],
         )
@@ -364,7 +379,7 @@ class Store:
             ).fetchall()
             if not rows:
                 return done
-            with self.db.conn:
+            with self.db.atomic():
                 for row_id, title, text in rows:
                     self._save_tags(row_id, classify(title, text or ""))
             done += len(rows)
@@ -401,7 +416,7 @@ class Store:
             row["last_items"] = items
         if report.error:
             row["last_error"] = report.error
-        with self.db.conn:
+        with self.db.atomic():
             self.db["feeds"].upsert(row, pk="url", alter=True)
 
     # ---- reads

@@ -1,0 +1,103 @@
+"""Ingest benchmark: parse + classify + store N realistic GlobeNewswire items of ~6 KB.
+
+    python benchmarks/ingest.py [--releases 2000] [--per-feed 20]
+
+The items are built from the real releases in ../shared/eval-dev/ (texts repeated to ~6 KB),
+with varied tickers and dates, in GlobeNewswire's item shape. Prints releases per second for
+feedparser parsing the same bytes alone (the floor) and for biomon's whole pipeline, and the
+ratio between them, all measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import feedparser
+
+from monitor.classify import classify
+from monitor.parse import parse_feed
+from monitor.store import Store
+from tests.gnw import Item, feed
+
+EVAL = ROOT.parent / "shared" / "eval-dev" / "releases.jsonl"
+SYMBOLS = ["CLRB", "SNGX", "PTN", "RGRX", "ATHX", "AEZS", "CANF", "PCSA", "CUR", "INO", "NBY"]
+
+
+def make_feeds(count: int, per_feed: int, size: int = 6000) -> list[bytes]:
+    releases = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines()]
+    items = []
+    for i in range(count):
+        source = releases[i % len(releases)]
+        text = source["text"]
+        while len(text) < size:
+            text += "\n\n" + source["text"]
+        day = 1 + i % 28
+        items.append(
+            Item(
+                release_id=str(3_000_000 + i),
+                title=source["title"],
+                text=text[:size],
+                tickers=(f"Nasdaq:{SYMBOLS[i % len(SYMBOLS)]}",),
+                pub_date=f"Tue, {day:02d} Sep 2026 {i % 24:02d}:{i % 60:02d} GMT",
+            )
+        )
+    return [feed(*items[i : i + per_feed]) for i in range(0, count, per_feed)]
+
+
+def time_floor(bodies: list[bytes]) -> float:
+    started = time.perf_counter()
+    for body in bodies:
+        feedparser.parse(io.BytesIO(body))
+    return time.perf_counter() - started
+
+
+def time_pipeline(bodies: list[bytes]) -> tuple[float, dict[str, float]]:
+    parts = {"parse": 0.0, "classify+store": 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.db")
+        started = time.perf_counter()
+        for index, body in enumerate(bodies):
+            t0 = time.perf_counter()
+            parsed = parse_feed(f"http://127.0.0.1/feed/{index}", body, "application/rss+xml")
+            t1 = time.perf_counter()
+            store.save_releases(
+                parsed.releases,
+                feed_url=f"http://127.0.0.1/feed/{index}",
+                classify=lambda r: classify(r.title, r.text),
+            )
+            parts["parse"] += t1 - t0
+            parts["classify+store"] += time.perf_counter() - t1
+        total = time.perf_counter() - started
+        store.close()
+    return total, parts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--releases", type=int, default=2000)
+    parser.add_argument("--per-feed", type=int, default=20)
+    args = parser.parse_args()
+    bodies = make_feeds(args.releases, args.per_feed)
+    size = sum(map(len, bodies)) / args.releases
+    floor = time_floor(bodies)
+    total, parts = time_pipeline(bodies)
+    n = args.releases
+    print(f"{n} releases, {size / 1024:.1f} KB of feed XML each, {args.per_feed} per feed")
+    print(f"{'feedparser alone (floor)':28s} {floor:7.2f} s  {n / floor:8.0f} releases/s")
+    print(f"{'biomon parse+classify+store':28s} {total:7.2f} s  {n / total:8.0f} releases/s")
+    for name, seconds in parts.items():
+        print(f"  {name:26s} {seconds:7.2f} s")
+    print(f"pipeline / floor: {total / floor:.2f}x  (target: at most 3x)")
+
+
+if __name__ == "__main__":
+    main()
