@@ -54,6 +54,7 @@ class WatchConfig:
     exclude: tuple[str, ...] = ()  # words or phrases; none may appear
     channels: tuple[str, ...] = ()  # empty: every enabled channel
     paging: bool = False  # its feeds take GlobeNewswire's /max/N/start/M, so gaps can be filled
+    query: str = ""  # a query (or @saved-query) the release must also match
 
     @property
     def label(self) -> str:
@@ -62,7 +63,7 @@ class WatchConfig:
             return self.ticker.symbol
         if self.company:
             return self.company
-        return " + ".join([*self.alert_tags, *self.keywords]) or "any release"
+        return " + ".join([*self.alert_tags, *self.keywords, *([self.query] if self.query else [])])
 
     def matches_ticker(self, tickers: tuple[Ticker, ...]) -> bool:
         """True when a release listing `tickers` is about this watch's ticker."""
@@ -129,8 +130,13 @@ class Config:
     watch: tuple[WatchConfig, ...] = ()
     notify: NotifyConfig = NotifyConfig()
     daemon: DaemonConfig = DaemonConfig()
+    queries: tuple[tuple[str, str], ...] = ()  # [queries]: saved queries by name
     # [classify.patterns]: extra regular expressions per tag (new tag names add tags)
     tag_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def saved_query(self, name: str) -> str | None:
+        """The text of the saved query `name` (with or without a leading @), if any."""
+        return dict(self.queries).get(name.lstrip("@"))
 
     def paged_feeds(self) -> frozenset[str]:
         """Feeds that can be paged back after downtime."""
@@ -176,7 +182,9 @@ def load_config(path: str | os.PathLike) -> Config:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document."""
     check = _Checker(path)
-    check.keys(data, "", {"storage", "poll", "watch", "classify", "notify", "daemon"})
+    check.keys(data, "", {"storage", "poll", "watch", "classify", "notify", "daemon", "queries"})
+    queries = check.queries(check.table(data, "queries"))
+    check.saved = dict(queries)
     base = path.parent
 
     storage = check.table(data, "storage")
@@ -215,6 +223,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         watch=watch_configs,
         notify=check.notify(check.table(data, "notify")),
         daemon=check.daemon(check.table(data, "daemon")),
+        queries=queries,
         tag_patterns=check.patterns(check.table(classify, "patterns"), "classify.patterns"),
     )
 
@@ -268,6 +277,7 @@ class _Checker:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.saved: dict[str, str] = {}
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(self.path, key, message)
@@ -327,6 +337,22 @@ class _Checker:
 
         return self.strings(table, where, key, check)
 
+    def queries(self, table: dict) -> tuple[tuple[str, str], ...]:
+        from monitor.query import QueryError, parse_query
+
+        result = []
+        for name, text in table.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+                raise self.fail(f"queries.{name}", "names are letters, digits, - or _")
+            if not isinstance(text, str):
+                raise self.fail(f"queries.{name}", f"expected a string, got {_type_name(text)}")
+            try:
+                parse_query(text)
+            except QueryError as error:
+                raise self.fail(f"queries.{name}", str(error)) from None
+            result.append((name, text))
+        return tuple(result)
+
     def patterns(self, table: dict, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         result = []
         for tag in table:
@@ -359,10 +385,26 @@ class _Checker:
             exclude=tuple(k.strip() for k in self.strings(entry, where, "exclude") if k.strip()),
             channels=self.strings(entry, where, "channels", _channel_problem),
             paging=self.get(entry, where, "paging", bool, False),
+            query=self.get(entry, where, "query", str, "").strip(),
         )
-        if not (watch.ticker or watch.company or watch.keywords or watch.alert_tags):
+        if watch.query:
+            from monitor.query import QueryError, parse_query
+
+            text = (
+                self.saved.get(watch.query.lstrip("@"))
+                if watch.query.startswith("@")
+                else watch.query
+            )
+            if text is None:
+                raise self.fail(f"{where}.query", f"no saved query {watch.query!r} in [queries]")
+            try:
+                parse_query(text)
+            except QueryError as error:
+                raise self.fail(f"{where}.query", str(error)) from None
+        if not (watch.ticker or watch.company or watch.keywords or watch.alert_tags or watch.query):
             raise self.fail(
-                where, "needs a ticker, a company, keywords or alert_tags to match releases"
+                where,
+                "needs a ticker, a company, keywords, alert_tags or a query to match releases",
             )
         return watch
 

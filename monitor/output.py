@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-FORMATS = ("table", "json", "csv")
-CSV_COLUMNS = ("id", "source", "published", "tickers", "issuer", "title", "url", "first_seen")
+FORMATS = ("table", "json", "csv", "markdown")
+CSV_COLUMNS = (
+    "id", "source", "published", "tickers", "primary", "issuer", "title", "url", "first_seen",
+    "snippet",
+)  # fmt: skip
+HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "\x02", "\x03"  # set by monitor.query's snippets
 
 
 def public_row(row: dict) -> dict:
@@ -25,19 +30,31 @@ def public_row(row: dict) -> dict:
         "language": row["language"],
         "subjects": row["subjects"],
         "first_seen": row["first_seen"],
+        "primary": row.get("primary_tag"),
+        **({"snippet": _marked(row["snippet"], "**")} if row.get("snippet") else {}),
     }
 
 
-def write_rows(rows: Sequence[dict], fmt: str, out: TextIO, *, title: str | None = None) -> None:
-    """Write release rows as a table, JSON lines or CSV."""
+def _marked(snippet: str, mark: str) -> str:
+    return snippet.replace(HIGHLIGHT_OPEN, mark).replace(HIGHLIGHT_CLOSE, mark)
+
+
+def write_rows(
+    rows: Sequence[dict], fmt: str, out: TextIO, *, title: str | None = None, full: bool = False
+) -> None:
+    """Write release rows as a table, JSON lines, CSV or Markdown (`full`: with the text)."""
     if fmt == "json":
         for row in rows:
-            out.write(json.dumps(public_row(row), ensure_ascii=False) + "\n")
+            record = public_row(row) | ({"text": row["text"]} if full else {})
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif fmt == "markdown":
+        write_markdown(rows, out)
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        columns = (*CSV_COLUMNS, "text") if full else CSV_COLUMNS
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            record = public_row(row)
+            record = public_row(row) | ({"text": row["text"]} if full else {})
             record["tickers"] = " ".join(record["tickers"])
             writer.writerow(record)
     else:
@@ -57,13 +74,105 @@ def write_table(rows: Sequence[dict], out: TextIO, *, title: str | None = None) 
     table.add_column("published (UTC)", no_wrap=True, min_width=16)
     table.add_column("id", no_wrap=True, min_width=id_width)
     table.add_column("tickers", no_wrap=True, overflow="ellipsis", max_width=ticker_width)
-    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
+    snippets = any(row.get("snippet") for row in rows)
+    table.add_column("title", no_wrap=not snippets, overflow="ellipsis", max_width=title_width)
     for row in rows:
         published = (row["published_utc"] or row["published_raw"] or "?").replace("T", " ")[:16]
-        table.add_row(published, row["release_id"], " ".join(row["tickers"]), row["title"])
+        cell = _title_cell(row) if snippets else row["title"]
+        table.add_row(published, row["release_id"], " ".join(row["tickers"]), cell)
     console.print(table)
     if not rows:
         console.print("no releases match")
+
+
+def _title_cell(row: dict):
+    from rich.text import Text
+
+    cell = Text(row["title"], style="bold")
+    snippet = row.get("snippet") or ""
+    if snippet:
+        cell.append("\n")
+        for index, part in enumerate(re.split("[\x02\x03]", snippet)):
+            cell.append(part, style="reverse" if index % 2 else "dim")
+    return cell
+
+
+def write_markdown(rows: Sequence[dict], out: TextIO) -> None:
+    """A Markdown table: date, tickers, linked title (and the matching text when searched)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    snippets = any(row.get("snippet") for row in rows)
+    out.write(
+        "| published (UTC) | id | tickers | title |" + (" match |" if snippets else "") + "\n"
+    )
+    out.write("|---|---|---|---|" + ("---|" if snippets else "") + "\n")
+    for row in rows:
+        published = (row["published_utc"] or "?").replace("T", " ")[:16]
+        title = f"[{cell(row['title'])}]({row['url']})" if row["url"] else cell(row["title"])
+        line = f"| {published} | {row['release_id']} | {' '.join(row['tickers'])} | {title} |"
+        if snippets:
+            line += f" {cell(_marked(row.get('snippet') or '', '**'))} |"
+        out.write(line + "\n")
+
+
+def write_stats(counts: dict[str, list], fmt: str, out: TextIO) -> None:
+    """`biomon stats`: counts by tag, ticker and month."""
+    if fmt == "json":
+        out.write(json.dumps({k: dict(v) for k, v in counts.items()}) + "\n")
+        return
+    from rich.columns import Columns
+    from rich.console import Console
+    from rich.table import Table
+
+    tables = []
+    for name in ("tag", "ticker", "month"):
+        table = Table(title=f"by {name}")
+        table.add_column(name)
+        table.add_column("releases", justify="right")
+        for key, count in counts[name]:
+            table.add_row(str(key), str(count))
+        tables.append(table)
+    console = Console(file=out, width=_width(out))
+    console.print(f"{counts['total'][0][1]} releases")
+    console.print(Columns(tables))
+
+
+def write_timeline(rows: Sequence[dict], tags: dict, fmt: str, out: TextIO) -> None:
+    """`biomon timeline`: a ticker's releases oldest first with tags and facts."""
+    if fmt == "json":
+        for row in rows:
+            record = public_row(row) | {"tags": tags.get(row["id"], []), "facts": row["facts"]}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="timeline")
+    table.add_column("published", no_wrap=True)
+    table.add_column("tags", overflow="fold")
+    table.add_column("title", overflow="fold", ratio=3)
+    table.add_column("facts", overflow="fold", ratio=2)
+    for row in rows:
+        facts = row.get("facts") or {}
+        shown = [
+            "; ".join(facts.get(key) or [])
+            for key in ("amounts", "phases", "trial_names", "agencies", "counterparties")
+        ]
+        table.add_row(
+            (row["published_utc"] or "?")[:10],
+            ", ".join(_primary_first(row.get("primary_tag"), tags.get(row["id"], []))),
+            row["title"],
+            " | ".join(part for part in shown if part),
+        )
+    Console(file=out, width=_width(out)).print(table)
+    if not rows:
+        Console(file=out).print("no releases for this ticker")
+
+
+def _primary_first(primary: str | None, tags: list[str]) -> list[str]:
+    return sorted(tags, key=lambda tag: tag != primary)
 
 
 def write_release(

@@ -20,6 +20,7 @@ from monitor.errors import ConfigError, FeedError
 from monitor.fetch import HostLimiter, fetch, make_client
 from monitor.models import Classification, FeedReport, FeedState, FetchResult, PollReport, Release
 from monitor.parse import parse_feed
+from monitor.query import QueryError, ReleaseQuery, parse_query
 from monitor.rules import Match, match
 from monitor.schedule import Policy, after_fetch, waiting_reason
 from monitor.store import Store
@@ -56,8 +57,17 @@ class Poller:
     def classify(self, release: Release) -> Classification:
         return classify(release.title, release.text, self.tag_rules)
 
-    def match(self, release: Release, classification: Classification) -> list[Match]:
-        return match(release, classification, self.config.watch, self.config.notify.enabled)
+    def match(self, release: Release, classification: Classification, row_id: int) -> list[Match]:
+        def query_check(text: str) -> bool:
+            return self.store.matches(row_id, resolve_query(self.config, text))
+
+        return match(
+            release,
+            classification,
+            self.config.watch,
+            self.config.notify.enabled,
+            query_check=query_check,
+        )
 
     @property
     def policy(self) -> Policy:
@@ -176,6 +186,17 @@ class Poller:
                 break
             start += len(parsed.releases)
         return added
+
+
+def resolve_query(config: Config, text: str) -> ReleaseQuery:
+    """A query string or @saved-name, parsed, with `watched:` bound to the watchlist."""
+    if text.startswith("@"):
+        saved = config.saved_query(text)
+        if saved is None:
+            raise QueryError(text, 0, f"no saved query {text[1:]!r} in {config.path} [queries]")
+        text = saved
+    query = parse_query(text)
+    return replace(query, watched=tuple(w.ticker for w in config.watch if w.ticker))
 
 
 def tag_rules_for(config: Config) -> TagRules | None:

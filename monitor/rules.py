@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,8 +32,16 @@ def mentions(text: str, phrases: Sequence[str]) -> bool:
     return any(_phrase(phrase).search(text) for phrase in phrases)
 
 
-def rule_matches(watch: WatchConfig, release: Release, classification: Classification) -> bool:
-    """True when `release` is news for this watch entry."""
+def rule_matches(
+    watch: WatchConfig,
+    release: Release,
+    classification: Classification,
+    query_check: Callable[[str], bool] | None = None,
+) -> bool:
+    """True when `release` is news for this watch entry.
+
+    `query_check(text)` answers whether the stored release matches a query (the rule's `query`).
+    """
     if watch.ticker or watch.company:
         by_ticker = watch.matches_ticker(release.tickers)
         by_company = bool(watch.company) and watch.company.lower() in release.issuer.lower()
@@ -47,6 +55,8 @@ def rule_matches(watch: WatchConfig, release: Release, classification: Classific
             return False
         if watch.exclude and mentions(text, watch.exclude):
             return False
+    if watch.query and query_check is not None and not query_check(watch.query):
+        return False
     return True
 
 
@@ -55,11 +65,12 @@ def match(
     classification: Classification,
     watches: Sequence[WatchConfig],
     enabled_channels: Sequence[str],
+    query_check: Callable[[str], bool] | None = None,
 ) -> list[Match]:
     """The alerts `release` makes: one per channel, from the first rule naming that channel."""
     found: dict[str, Match] = {}
     for watch in watches:
-        if not rule_matches(watch, release, classification):
+        if not rule_matches(watch, release, classification, query_check):
             continue
         channels = [c for c in (watch.channels or enabled_channels) if c in enabled_channels]
         for channel in channels:

@@ -13,7 +13,8 @@ from pathlib import Path
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.models import Classification, FeedReport, FeedState, Release, Ticker
+from monitor.models import Classification, FeedReport, FeedState, Release
+from monitor.query import ReleaseQuery, run_query, where_clauses
 from monitor.rules import Match
 
 
@@ -235,7 +236,7 @@ class Store:
         releases: Iterable[Release],
         feed_url: str = "",
         classify: Callable[[Release], Classification] | None = None,
-        match: Callable[[Release, Classification], Sequence[Match]] | None = None,
+        match: Callable[[Release, Classification, int], Sequence[Match]] | None = None,
     ) -> SaveResult:
         """Store releases not yet stored (by source and release id) in one transaction.
 
@@ -264,7 +265,8 @@ class Store:
                             "UPDATE releases SET duplicate_of = ? WHERE id = ?", [original, row_id]
                         )
                     elif match and classification:
-                        self._queue_alerts(row_id, match(release, classification), seen_at)
+                        matches = match(release, classification, row_id)
+                        self._queue_alerts(row_id, matches, seen_at)
                 if feed_url:
                     self.db.conn.execute(
                         "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
@@ -445,46 +447,16 @@ class Store:
         return self.db["releases"].count
 
     def query(self, query: ReleaseQuery) -> list[dict]:
-        """Releases matching `query`, newest first."""
-        where, params = [], []
-        if query.tickers:
-            clauses = []
-            for ticker in query.tickers:
-                if ticker.exchange:
-                    clauses.append("(t.symbol = ? AND t.exchange = ?)")
-                    params += [ticker.symbol, ticker.exchange]
-                else:
-                    clauses.append("t.symbol = ?")
-                    params.append(ticker.symbol)
-            where.append(
-                "r.id IN (SELECT t.release FROM release_tickers t WHERE "
-                + " OR ".join(clauses)
-                + ")"
-            )
-        if query.tags:
-            marks = ", ".join("?" for _ in query.tags)
-            where.append(f"r.id IN (SELECT release FROM release_tags WHERE tag IN ({marks}))")
-            params += list(query.tags)
-        if query.since:
-            where.append("r.sort_time >= ?")
-            params.append(query.since)
-        if query.until:
-            where.append("r.sort_time < ?")
-            params.append(query.until)
-        if query.search:
-            where.append("r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?)")
-            params.append(fts_query(query.search))
-        sql = "SELECT r.* FROM releases r"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY r.sort_time DESC, r.id DESC LIMIT ? OFFSET ?"
-        params += [query.limit, query.offset]
-        try:
-            return [_decode(row) for row in self.db.query(sql, params)]
-        except sqlite3.OperationalError as error:
-            if query.search and "fts5" in str(error).lower():
-                raise StoreError(f"search {query.search!r}: {error}") from None
-            raise
+        """Releases matching `query`, newest first (or by relevance), decoded."""
+        return [_decode(row) for row in run_query(self.db, query)]
+
+    def matches(self, row_id: int, query: ReleaseQuery) -> bool:
+        """True when stored release `row_id` matches `query` (alert rules with a query)."""
+        sql = where_clauses(query)
+        statement = "SELECT 1 FROM releases r WHERE r.id = ?" + "".join(
+            f" AND {clause}" for clause in sql.where
+        )
+        return self.db.execute(statement, [row_id, *sql.params]).fetchone() is not None
 
     def get(self, release_ref: str) -> list[dict]:
         """Releases whose release id is `release_ref` (or `source:release_id`)."""
@@ -504,48 +476,6 @@ class Store:
                 "release = ?", [row_id], order_by="first_seen"
             )
         ]
-
-
-@dataclass(frozen=True)
-class ReleaseQuery:
-    tickers: Sequence[Ticker] = ()
-    tags: Sequence[str] = ()  # any of these tags
-    since: str | None = None  # ISO UTC, inclusive
-    until: str | None = None  # ISO UTC, exclusive
-    search: str | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-def fts_query(text: str) -> str:
-    """User words -> a safe FTS5 query: words and "phrases" ANDed, `word*` prefixes, OR/NOT kept.
-
-    Raw user text like `Nasdaq:CLRB` or `Phase-2` is an FTS5 syntax error, so every term is quoted.
-    """
-    terms: list[str] = []
-    for token, quoted in _tokens(text):
-        if quoted:
-            terms.append('"' + token.replace('"', '""') + '"')
-        elif token in ("AND", "OR", "NOT") and terms:
-            terms.append(token)
-        elif token.endswith("*") and token.strip("*"):
-            terms.append('"' + token.strip("*").replace('"', '""') + '"*')
-        elif token.strip("*"):
-            terms.append('"' + token.replace('"', '""') + '"')
-    if terms and terms[-1] in ("AND", "OR", "NOT"):
-        terms.pop()
-    return " ".join(terms) or '""'
-
-
-def _tokens(text: str) -> Iterable[tuple[str, bool]]:
-    parts = text.split('"')
-    for index, part in enumerate(parts):
-        if index % 2:  # inside quotes (an unclosed quote runs to the end)
-            if part.strip():
-                yield part.strip(), True
-        else:
-            for word in part.split():
-                yield word, False
 
 
 def _status_line(report: FeedReport) -> str:

@@ -53,7 +53,7 @@ def test_example_config_is_valid():
         (GOOD.replace('ticker = "CLRB"', 'ticker = "not a ticker!"'), ": watch[0].ticker: not a ticker"),
         (GOOD.replace('feeds = []', "feeds = [1]"), ": watch[0].feeds[0]: expected a string"),
         (GOOD.replace('feeds = ["https', 'feeds = ["ftp'), ": poll.feeds[0]: not an http(s) URL"),
-        (GOOD.split("[[watch]]")[0] + "[[watch]]\nfeeds = []\n", ": watch[0]: needs a ticker, a company, keywords or alert_tags"),
+        (GOOD.split("[[watch]]")[0] + "[[watch]]\nfeeds = []\n", ": watch[0]: needs a ticker, a company, keywords, alert_tags or a query"),
         (GOOD + '[notify.email]\nhost = "smtp.example.com"\nfrom = "a@b"\n', ": notify.email.to: missing"),
         (GOOD + '[notify.desktop]\nquiet_hours = "late"\n', ': notify.desktop.quiet_hours: \'late\' is not a time range; write "22:00-07:00"'),
         (GOOD + '[notify.desktop]\ntimezone = "Mars/Olympus"\n', ": notify.desktop.timezone: unknown time zone"),

@@ -7,7 +7,8 @@ import sqlite3
 import sqlite_utils
 
 from monitor.models import Release, Ticker
-from monitor.store import ReleaseQuery, Store, fts_query, migrate
+from monitor.query import ReleaseQuery, fts_query
+from monitor.store import Store, migrate
 
 
 def release(release_id: str, title: str = "A release", text: str = "", **fields) -> Release:

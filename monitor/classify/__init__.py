@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..models import Classification
 from .facts import extract_facts
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence, split_release
-from .tags import DEFAULT_RULES, MERGER, PRIORITY, TAGS, TagRules, build_rules
+from .tags import DEFAULT_RULES, MERGER, PRIORITY, RECAP, TAGS, TagRules, build_rules
 
 __all__ = ["TAGS", "TagRules", "build_rules", "classify"]
 
@@ -29,15 +29,16 @@ def classify(title: str, text: str, rules: TagRules | None = None) -> Classifica
     hits: dict[str, list[Hit]] = {}
     for index, sentence in enumerate(sections.sentences):
         lower = sentence.for_matching.lower()
-        triggered = rules.triggered(lower)
+        present = rules.stems_in(lower)
         for rule in rules.rules:
-            if rule.name not in triggered:
+            if not rule.is_triggered(present):
                 continue
-            position = rule.earns(sentence, shared, lower)
+            position = rule.earns(sentence, shared, lower, present)
             if position is not None:
                 hits.setdefault(rule.name, []).append((index, position, sentence))
     _fold_deal_into_licensing(hits)
     primary = _primary(hits)
+    _drop_recap(hits, primary)
     tags = tuple(sorted(hits)) if hits else ("other",)
     evidence = tuple((tag, _evidence(hits.get(tag, []), sections.headline)) for tag in tags)
     facts = extract_facts(title or "", text or "", sections)
@@ -54,6 +55,14 @@ def _fold_deal_into_licensing(hits: dict[str, list[Hit]]) -> None:
         return
     moved = [hit for hit in hits.pop("deal") if hit[2].zone in (HEADLINE, SUBHEAD)]
     hits["licensing"] = sorted(set(hits["licensing"]) | set(moved), key=lambda h: h[:2])
+
+
+def _drop_recap(hits: dict[str, list[Hit]], primary: str) -> None:
+    """Drop tags that, given what the release is about, are background when named only past
+    the lead (see tags.RECAP): the quarter's news in a results release, say."""
+    for tag in RECAP.get(primary, ()):
+        if tag in hits and all(s.zone not in _ZONE_RANK for _, _, s in hits[tag]):
+            del hits[tag]
 
 
 def _primary(hits: dict[str, list[Hit]]) -> str:

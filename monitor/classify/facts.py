@@ -15,31 +15,40 @@ _EXCHANGE = (
     r"|Markets))?|FRA|FSE|Frankfurt|XETRA|TASE|ASX|LSE|AIM|Euronext(?:\s+[A-Z][a-z]+)?"
     r"|HKEX|SEHK|KOSDAQ|KRX|SIX)"
 )
-_TICKER = re.compile(rf"\b({_EXCHANGE})\s*:\s*([A-Z0-9][A-Z0-9.]{{0,9}})\b(?<!\.)")
+# Found from each colon outwards: colons are few, and a search for every exchange name is slow.
+_EXCHANGE_BEFORE = re.compile(rf"\b({_EXCHANGE})\s*$")
+_SYMBOL_AFTER = re.compile(r"\s*([A-Z0-9][A-Z0-9.]{0,9})\b(?<!\.)")
 _NASDAQ_TIER = re.compile(r"^NASDAQ(?:GS|GM|CM|GLOBALSELECTMARKET|GLOBALMARKET|CAPITALMARKET)$")
 
-_SCALE = r"(?:\s?(?:million|billion|thousand|trillion|mn|bn|MM|[MBK])\b)?"
-_AMOUNT = re.compile(
-    r"(?:(?<![A-Za-z])(?:US|USD|C|CA|CAD|A|AU|AUD|NZ|HK|S)?\$|[€£¥]"
-    r"|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|SEK|DKK|NOK|CNY|RMB|euros?)\s)"
-    rf"\s?\d[\d,]*(?:\.\d+)?{_SCALE}"
-    r"|\b\d[\d,]*(?:\.\d+)?\s(?:million|billion)\s(?:euros?|dollars|pounds|Swiss francs)\b",
-    re.IGNORECASE,
+_NUMBER = (
+    r"\s?\d+(?:,\d{3})*(?:\.\d+)?"
+    r"(?:\s?(?:[Mm]illion|[Bb]illion|[Tt]housand|[Tt]rillion|mn|bn|MM|[MBK])\b)?"
 )
+# Amounts are found from their currency symbol or code (literals the engine finds fast); a
+# word boundary is checked in code rather than with a leading \b, which would slow every search.
+_SYMBOL_AMOUNT = re.compile(rf"[$€£¥]{_NUMBER}")
+_CODE_AMOUNT = re.compile(
+    rf"(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|SEK|DKK|NOK|CNY|RMB|[Ee]uros?)\s{_NUMBER}"
+)
+_SPELLED_AMOUNT = re.compile(
+    r"\d+(?:,\d{3})*(?:\.\d+)?\s(?:million|billion)\s(?:euros?|dollars|pounds|Swiss francs)\b"
+)
+_DOLLAR_PREFIX = re.compile(r"(?<![A-Za-z])(?:US|USD|C|CA|CAD|A|AU|AUD|NZ|HK|S)$")
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
 _PHASE = re.compile(
-    r"\b(?i:phase|ph\.)\s*([1-4]|IV|I{1,3})([abcABC])?"
+    r"[Pp](?:hase|HASE|h\.)\s*([1-4]|IV|I{1,3})([abcABC])?"
     r"(?:\s*(?:/|-|–|(?i:and|to))\s*([1-4]|IV|I{1,3})([abcABC])?)?(?![A-Za-z0-9])"
 )
 _PIVOTAL = re.compile(r"\bpivotal\b", re.IGNORECASE)
-_TRIAL_NAME = re.compile(r"\b([A-Z]{4,}(?:-[A-Z]{2,})*-\d{1,3}[A-Z]?)\b")
+# Found from the "-<digits>" end (a literal hyphen is fast to find), then read leftwards.
+_NAME_NUMBER = re.compile(r"-\d{1,3}[A-Z]?\b")
+_NAME_WORDS = re.compile(r"(?<![\w-])[A-Z]{4,}(?:-[A-Z]{2,})*$")
 _TRIAL_WORD = re.compile(r"\b(?:study|studies|trial|trials|program)\b", re.IGNORECASE)
 # All-caps names with a number that are not trials.
 _NOT_TRIAL = frozenset("COVID SARS MERS CTLA VEGF PARP BRCA KRAS EGFR NRAS HTLV".split())
 _NCT = re.compile(r"\bNCT\d{8}\b")
 
-# Funders by the names and acronyms releases use (exact, case-sensitive, whole words). Literal
-# lookups, not regexes: thirty-odd alternations over a whole release are slow.
+# Funders by the names and acronyms releases use (exact, case-sensitive, whole words).
 _AGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("NIH", ("NIH", "National Institutes of Health")),
     ("NCI", ("NCI", "National Cancer Institute")),
@@ -78,6 +87,11 @@ _AGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("NSF", ("NSF", "National Science Foundation")),
     ("Innovate UK", ("Innovate UK",)),
 )  # fmt: skip
+_AGENCY_BY_SPELLING = {spelling: name for name, spellings in _AGENCIES for spelling in spellings}
+# One case-sensitive pass; every spelling starts with a capital, which the engine skips to.
+_AGENCY_SPELLING = re.compile(
+    "|".join(re.escape(s) for s in sorted(_AGENCY_BY_SPELLING, key=len, reverse=True))
+)
 # The Commission also approves drugs; it counts as a funder only where it funds.
 _FUNDING_CONTEXT = re.compile(r"\b(?:grant|fund\w*|award\w*)\b", re.IGNORECASE)
 
@@ -85,18 +99,26 @@ _SUFFIX = (
     r"(?:,?\s+(?:Inc|Ltd|Corp|Co|LLC|plc|PLC|AG|GmbH|S\.A|SA|N\.V|B\.V|K\.K|Limited|Lda"
     r"|S\.p\.A|AB|A/S|ASA|Oy|SE|LP|L\.P)\b\.?)*"
 )
+# A run of capitalised words joined by "of", "and", "&" (and "for" after Institute and the
+# like), a corporate suffix, then an acronym in parentheses: "Wisconsin Alumni Research
+# Foundation (WARF)". A possessive ends the name: "the NCI's SBIR program" is the NCI.
+_FOR = r"(?:(?<=Institute)|(?<=Center)|(?<=Centre)|(?<=Foundation)|(?<=Coalition)|(?<=Council))"
+_WORD = r"[A-Z][\w&.-]*"
 _NAME = (
-    r"(?:the\s+)?(?P<name>[A-Z][\w'’&.-]*(?:\s+(?:(?:of|and|&|for|de|du|der|la|le|von|van)\s+)?"
-    rf"[A-Z][\w'’&.-]*)*{_SUFFIX})(?P<acronym>\s*\([A-Z][A-Z0-9&-]{{1,9}}\))?"
+    rf"(?:the\s+)?(?P<name>{_WORD}(?:\s+(?:(?:of|and|&|de|du|der|la|le|von|van|{_FOR}\s*for)"
+    rf"\s+)?{_WORD})*{_SUFFIX})(?P<acronym>\s*\([A-Z][A-Z0-9&-]{{1,9}}\))?"
 )
+# "<deal word> with|from <Name>": found from the preposition (few literals, fast to find), then
+# the deal word is checked to its left. "licensed to|from" and "to acquire" need no deal word.
 _COUNTERPARTY = re.compile(
-    r"(?i:(?:agreements?|licen[cs]e|licensing|collaborat\w+|partnership|alliance"
-    r"|memorandum of understanding|MOU|letter of intent|joint venture|merger|deal)"
-    r"(?:\s*\([^)]{0,40}\))?\s+(?:with|between)|licen[cs]ed?\s+(?:from|to)"
-    r"|(?:in-?licensed|acquired?|acquisition of)\s+(?:[\w-]+\s+){0,3}from|partner(?:ed|s)?\s+with"
-    r"|(?:milestone|royalty|upfront|up-front)\s+payments?\s+(?:of\s+\S+\s+)?from"
-    r"(?:\s+(?:its\s+|our\s+)?(?:partner|licensee|licensor))?|to acquire|merge with)\s+"
-    + _NAME
+    r"(?:(?P<free>to [Aa]cquire|[Mm]erge [Ww]ith|[Ll]icen[cs]ed? (?:[Ff]rom|[Tt]o))"
+    r"|[Ww]ith|[Ff]rom(?:\s+(?:its\s+|our\s+)?(?:partner|licensee|licensor))?)\s+" + _NAME
+)
+_DEAL_LEFT = re.compile(
+    r"(?:(?:agreements?|licen[cs]e|licensing|collaborat\w+|partnership|alliance|memorandum of"
+    r" understanding|mou|letter of intent|joint venture|merger|deal)(?:\s*\([^)]{0,40}\))?"
+    r"|(?:in-?licensed|acquired?|acquisition of)(?:\s+[\w-]+){0,3}|partner(?:ed|s)?"
+    r"|(?:milestone|royalty|upfront|up-front)\s+payments?(?:\s+of\s+\S+)?)\s+$"
 )
 _NOT_PARTY = re.compile(
     r"^(?:the\s+)?(?:Company|Board|FDA|EMA|SEC|U\.S\.|US|Food and Drug Administration"
@@ -113,23 +135,46 @@ def extract_facts(title: str, text: str, sections: Sections | None = None) -> Fa
     news = [s.text for s in sections.sentences]  # headline and body, not the boilerplate
     return Facts(
         tickers=_unique(_tickers(full)),
-        amounts=_unique(" ".join(m.group().split()) for m in _AMOUNT.finditer(full)),
+        amounts=_unique(_amounts(full)),
         phases=_unique(_phases(full)),
         trial_names=_unique(_trial_names(full)),
         nct_ids=_unique(_NCT.findall(full)),
         agencies=_agencies(full),
-        counterparties=_counterparties(news),
+        counterparties=_counterparties(news, _issuer(sections)),
     )
 
 
 def _tickers(text: str) -> Iterable[str]:
-    for exchange, symbol in _TICKER.findall(text):
-        exchange = re.sub(r"[\s-]", "", exchange.upper())
-        yield f"{'NASDAQ' if _NASDAQ_TIER.match(exchange) else exchange}:{symbol}"
+    colon = text.find(":")
+    while colon >= 0:
+        before = _EXCHANGE_BEFORE.search(text, max(0, colon - 40), colon)
+        after = _SYMBOL_AFTER.match(text, colon + 1)
+        if before and after:
+            exchange = re.sub(r"[\s-]", "", before.group(1).upper())
+            exchange = "NASDAQ" if _NASDAQ_TIER.match(exchange) else exchange
+            yield f"{exchange}:{after.group(1)}"
+        colon = text.find(":", colon + 1)
+
+
+def _amounts(text: str) -> Iterable[str]:
+    found = list(_SYMBOL_AMOUNT.finditer(text))
+    found += [m for m in _CODE_AMOUNT.finditer(text) if _starts_word(text, m.start())]
+    if "illion " in text:
+        found += [m for m in _SPELLED_AMOUNT.finditer(text) if _starts_word(text, m.start())]
+    for match in sorted(found, key=lambda m: m.start()):
+        amount = " ".join(match.group().split())
+        prefix = _DOLLAR_PREFIX.search(text, max(0, match.start() - 3), match.start())
+        yield (prefix.group() + amount) if amount.startswith("$") and prefix else amount
+
+
+def _starts_word(text: str, start: int) -> bool:
+    return start == 0 or not text[start - 1].isalnum()
 
 
 def _phases(text: str) -> Iterable[str]:
     for match in _PHASE.finditer(text):
+        if not _starts_word(text, match.start()):
+            continue
         first, first_letter, second, second_letter = match.groups()
         phase = _ROMAN.get(first, first) + (first_letter or "").lower()
         if second:
@@ -140,63 +185,70 @@ def _phases(text: str) -> Iterable[str]:
 
 
 def _trial_names(text: str) -> Iterable[str]:
-    for match in _TRIAL_NAME.finditer(text):
-        name = match.group(1)
-        if name.split("-")[0] in _NOT_TRIAL:
+    for match in _NAME_NUMBER.finditer(text):
+        words = _NAME_WORDS.search(text, max(0, match.start() - 40), match.start())
+        if not words or words.group().split("-")[0] in _NOT_TRIAL:
             continue
+        name = words.group() + match.group()
         window = text[max(0, match.start() - 80) : match.end() + 80]
         if _TRIAL_WORD.search(window):
             yield name
 
 
 def _agencies(text: str) -> tuple[str, ...]:
-    found = []
-    for name, spellings in _AGENCIES:
-        starts = [p for spelling in spellings if (p := _find_word(text, spelling)) >= 0]
-        if starts:
-            found.append((min(starts), name))
-    return tuple(name for _, name in sorted(found))
-
-
-def _find_word(text: str, word: str) -> int:
-    """Index of `word` standing alone in `text` (a funder's context checked too), or -1."""
-    start = text.find(word)
-    while start >= 0:
-        end = start + len(word)
-        alone = (start == 0 or not text[start - 1].isalnum()) and (
-            end == len(text) or not text[end].isalnum()
-        )
-        if alone and (
-            word != "European Commission"
-            or _FUNDING_CONTEXT.search(text, max(0, start - 100), end + 100)
+    found: dict[str, int] = {}
+    for match in _AGENCY_SPELLING.finditer(text):
+        start, end = match.span()
+        if not _starts_word(text, start) or (end < len(text) and text[end].isalnum()):
+            continue
+        name = _AGENCY_BY_SPELLING[match.group()]
+        sentence_start, sentence_end = text.rfind(".", 0, start) + 1, text.find(".", end)
+        if name == "European Commission" and not _FUNDING_CONTEXT.search(
+            text, sentence_start, sentence_end if sentence_end >= 0 else len(text)
         ):
-            return start
-        start = text.find(word, end)
-    return -1
+            continue  # in its own sentence the Commission funds nothing: it regulates
+        found.setdefault(name, start)
+    return tuple(sorted(found, key=found.__getitem__))
 
 
-def _counterparties(sentences: Iterable[str]) -> tuple[str, ...]:
+def _issuer(sections: Sections) -> str:
+    """The first word of the issuing company's name, from the lead sentence."""
+    lead = next((s.text for s in sections.sentences if s.zone != "headline"), "")
+    first = re.match(r"[A-Z][\w&.’'-]*", lead)
+    return first.group().rstrip(",.").lower() if first else ""
+
+
+def _counterparties(sentences: Iterable[str], issuer: str = "") -> tuple[str, ...]:
     names: list[str] = []
     for sentence in sentences:
         for match in _COUNTERPARTY.finditer(sentence):
+            left = sentence[max(0, match.start() - 80) : match.start()].lower()
+            if match.group("free") is None and not _DEAL_LEFT.search(left):
+                continue
             name = _clean_name(match.group("name"))
             if not name or _NOT_PARTY.match(name) or len(name.split()) > 10:
                 continue
+            if issuer and name.lower().split()[0].rstrip(",") == issuer:
+                continue  # "a joint venture partner with RegeneRx" in RegeneRx's own release
             names.append(name + (match.group("acronym") or ""))
-    # Keep the fullest form of each name: "Healios" and "HEALIOS K.K." are one party.
+    # Keep the fullest form of a name: "Healios" is "HEALIOS K.K.", "Nikkah" is "Guido Nikkah".
     kept: list[str] = []
     for name in names:
         key = name.lower()
-        if any(other.lower().startswith(key) and other != name for other in names):
+        if any(key != other.lower() and _has_words(other.lower(), key) for other in names):
             continue
         if key not in (k.lower() for k in kept):
             kept.append(name)
     return tuple(kept)
 
 
+def _has_words(longer: str, shorter: str) -> bool:
+    return longer.startswith(shorter) or f" {shorter}" in longer
+
+
 def _clean_name(name: str) -> str:
     name = _HONORIFIC.sub("", name.strip())
-    name = re.sub(r"(?:’s|'s)$", "", name)
+    name = re.split(r"(?:’s|'s)\b", name)[0]
     name = re.sub(r",?\s*Ph\.?D\.?$", "", name)
     if name.endswith(".") and not _ABBREVIATED.search(name):
         name = name[:-1]

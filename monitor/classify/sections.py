@@ -24,44 +24,51 @@ _WIRES = (
     r"GLOBE\s*NEWSWIRE|GlobeNewswire|BUSINESS\s*WIRE|Marketwired?|PR\s*Newswire|PRNewswire"
     r"|ACCESSWIRE|ACCESS\s*Newswire|Newsfile|Canada\s*NewsWire|EQS[- ]News"
 )
-# Where the body starts. The wire marker is the most reliable; a "CITY, date -" dateline or a
-# bare date line are the fallbacks.
-_DATELINE = re.compile(
+# Where the body starts: after the wire marker, the surest sign; else after a "CITY, date -"
+# dateline or a bare date line.
+_WIRE_DATELINE = re.compile(
     rf"(?:\(\s*(?:{_WIRES})[^)\n]{{0,60}}\)|/\s*(?:{_WIRES})[^/\n]{{0,30}}/)"
     r"\s*(?:--|—|–|-)?\s*(?:\d{1,2}/\d{1,2}/\d{2,4}\s*(?:--|—|–|-)\s*)?"
-    rf"|\b{_DATE},?\s*(?:--|—|–|\s-\s|\sI\s)\s*"
+)
+_DATELINE = re.compile(
+    rf"\b{_DATE},?\s*(?:--|—|–|\s-\s|\sI\s)\s*"
     rf"|(?<=[A-Z]{{3}}),\s*[A-Z][A-Za-z.]{{1,6}},\s*{_DATE},\s+"
     rf"|^[ \t]*(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|date \d{{4}}-\d\d-\d\d)[ \t]*$\n?"
     rf"|^[A-Z][A-Z .]{{2,30}},[^\n]{{0,30}}?{_DATE}[ \t]*$\n?"
     r"|^[A-Z][A-Z .]{2,30},\s*[A-Z][a-z]{1,5}\.\s*(?:—|--|–)\s*(?!\()",
     re.MULTILINE,
 )
-_WIRE_MARK = re.compile(rf"[(/]\s*(?:{_WIRES})")
 _DATE_PARTS = re.compile(rf"\b({_MONTH})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(\d{{4}})\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-\d\d\b")
 # "in March 2009", "on February 11, 2011", "since 2000": an event dated before the release.
+_MONTH_NAME = (
+    r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?"
+    r"|Aug(?:ust|\.)?|Sep(?:t(?:ember)?)?\.?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+)
 _PAST_DATE = re.compile(
-    rf"\b(?:in|on|since|during|from|effective|dated|as of)\s+(?:(?:early|mid|late)[- ])?"
-    rf"(?:({_MONTH})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?)?((?:19|20)\d\d)\b",
+    r"\b(?:in|on|since|during|from|effective|dated|as of)\s+(?:(?:early|mid|late)[- ])?"
+    rf"(?:({_MONTH_NAME})(?![a-z])(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+((?:19|20)\d\d))?"
+    r"|((?:19|20)\d\d))\b",
     re.IGNORECASE,
 )
 
-# Boilerplate headings on a line of their own, tolerant of case and a trailing colon.
+# Boilerplate headings on a line of their own, tolerant of case and a trailing colon (spaces and
+# tabs only: a heading never runs over two lines).
 _HEADING = re.compile(
-    r"^[ \t#*_]*(?:about(?:\s+(?:the\s+)?(?-i:[A-Z(\u201c\"]).{0,80})?"
-    r"|forward[- ]looking\s+statements?(?:\s+disclaimer)?|safe\s+harbor(?:\s+statement)?.{0,30}"
-    r"|cautionary\s+(?:note|statement).{0,60}|(?:media|investor|press)?\s*contacts?"
-    r"|(?:media|investors?|press)(?:\s*(?:/|and|&)\s*(?:media|investors?))?\s*"
-    r"(?:relations|contacts?|inquiries|enquiries)|investors?|media|###|-\s*(?:ends|30)\s*-"
-    r"|source:?\s.{0,80}|datasource:.*|for\s+(?:more|further)\s+information\s*(?:contact)?)"
-    r"[ \t*_]*:?[ \t]*$",
+    r"^[ \t#*_]*(?:about(?:[ \t]+(?:the[ \t]+)?(?-i:[A-Z(\u201c\"]).{0,80})?"
+    r"|forward[- ]looking[ \t]+statements?(?:[ \t]+disclaimer)?"
+    r"|safe[ \t]+harbor(?:[ \t]+statement)?.{0,30}|cautionary[ \t]+(?:note|statement).{0,60}"
+    r"|(?:media|investor|press)?[ \t]*contacts?|(?:media|investors?|press)(?:[ \t]*(?:/|and|&)"
+    r"[ \t]*(?:media|investors?))?[ \t]*(?:relations|contacts?|inquiries|enquiries)"
+    r"|investors?|media|###|-[ \t]*(?:ends|30)[ \t]*-|source:?[ \t].{0,80}|datasource:.*"
+    r"|for[ \t]+(?:more|further)[ \t]+information[ \t]*(?:contact)?)[ \t*_]*:?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 # The same headings run into a paragraph: "... http://x.com/ About Palatin Technologies, Inc.
 # Palatin Technologies, Inc. is ..." (the company name repeats after the heading).
 _INLINE_HEADING = re.compile(
-    r"(?<=\s)About (?:the )?(?P<first>[A-Z][\w'’-]+)\b[^\n]{0,90}?\s(?P=first)\b"
-    r"|(?<=\s)(?:Forward[- ]Looking Statements?|Safe Harbor Statement|Cautionary Note[^.]{0,60}?)"
+    r"About (?:the )?(?P<first>[A-Z][\w'’-]+)\b[^\n]{0,90}?\s(?P=first)\b"
+    r"|(?:Forward[- ]Looking Statements?|Safe Harbor Statement|Cautionary Note[^.]{0,60}?)"
     r"\s+(?=This|Certain|Statements|Any|Except|Some|All)"
     r"|(?-i:\b(?:DATASOURCE|CONTACT|SOURCE):)"
 )
@@ -85,7 +92,7 @@ _ABBREVIATIONS = frozenset(
     " ariz colo wash mich tenn ga ind inj ave blvd".split()
 )
 _SENTENCE_END = re.compile(
-    r"(?P<stop>[.!?][\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9•$€£])|\s+[•▪●]\s+|\s*;\s*[•▪●]"
+    r"(?P<stop>[.!?][\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9•$€£])|[•▪●]\s+|;\s*(?=[•▪●])"
 )
 _BULLET = re.compile(r"^\s*[•▪●*\-–]\s+")
 _QUOTE_SPAN = re.compile(r"“[^”“]*(?:”|$)|\"[^\"]*(?:\"|$)")
@@ -157,7 +164,7 @@ def split_release(title: str, text: str) -> Sections:
         body_paragraphs = [p for p in body_paragraphs if not _is_headline_copy(p, headline)]
     sentences: list[Sentence] = []
     if not headline and body_paragraphs:
-        headline = split_sentences(body_paragraphs[0])[0]
+        headline = next(iter(split_sentences(body_paragraphs[0])), "")
     if headline:
         sentences.append(Sentence(headline, HEADLINE))
     for line in header_lines:
@@ -172,21 +179,21 @@ def _collapse(text: str) -> str:
 
 
 def _find_dateline(text: str) -> re.Match[str] | None:
-    match = _DATELINE.search(text, 0, 3000)
-    # A date line just ahead of the wire marker ("March 29, 2022\n/PRNewswire/ --") ends early.
-    while match and not _WIRE_MARK.match(match.group()):
-        later = _DATELINE.search(text, match.end(), match.end() + 150)
-        if not later or not _WIRE_MARK.match(later.group()):
-            break
-        match = later
-    return match
+    # A wire marker is the surest dateline; a date line above the headline is not one.
+    wire = _WIRE_DATELINE.search(text, 0, 3000)
+    return wire or _DATELINE.search(text, 0, 3000)
 
 
 def _boilerplate_start(text: str, body_start: int) -> int:
     # A heading in the first lines after the dateline is a sub-section, not the tail.
     floor = body_start + 80
-    matches = (_HEADING.search(text, floor), _INLINE_HEADING.search(text, floor))
-    starts = [m.start() for m in matches if m]
+    starts = [m.start() for m in (_HEADING.search(text, floor),) if m]
+    # Every pattern starts on a literal (fast to find); the heading must follow whitespace.
+    inline = _INLINE_HEADING.search(text, floor)
+    while inline and not text[inline.start() - 1].isspace():
+        inline = _INLINE_HEADING.search(text, inline.start() + 1)
+    if inline:
+        starts.append(inline.start())
     description = _description_start(text, body_start)
     if description is not None:
         starts.append(description)
@@ -288,12 +295,14 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
     sentences: list[Sentence] = []
     substantial = 0
     for paragraph in paragraphs:
+        lead_done = substantial > 0
         quotes = [m.span() for m in _QUOTE_SPAN.finditer(paragraph) if m.end() - m.start() >= 30]
         for start, end in _sentence_spans(paragraph):
             text = _BULLET.sub("", paragraph[start:end]).strip()
             if not text:
                 continue
-            zone = LEAD if substantial < 2 and len(sentences) < 4 else BODY
+            # The lead is the first paragraph with a full sentence (and any short lines before).
+            zone = LEAD if not lead_done and len(sentences) < 4 else BODY
             substantial += len(text.split()) >= 8
             inside = sum(max(0, min(end, b) - max(start, a)) for a, b in quotes)
             stripped = _DESCRIPTOR.sub(" ", text, count=1) if zone == LEAD else text
@@ -310,14 +319,18 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
 
 
 def _mentions_past_date(text: str, release_date: tuple[int, int] | None) -> bool:
+    """Whether the text dates something before the release: "in March 2009", or "In February,"
+    in a March release (a month without a year is taken to be in the release's year)."""
     if release_date is None:
         return False
     for match in _PAST_DATE.finditer(text):
-        year = int(match.group(2))
-        if match.group(1):
-            if (year, _MONTHS[match.group(1)[:3].lower()]) < release_date:
+        month_name, year, bare_year = match.groups()
+        if bare_year:
+            if int(bare_year) < release_date[0]:
                 return True
-        elif year < release_date[0]:
+            continue
+        month = _MONTHS[month_name[:3].lower()]
+        if (int(year) if year else release_date[0], month) < release_date:
             return True
     return False
 
@@ -338,7 +351,8 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _ends_in_abbreviation(chunk: str) -> bool:
-    word = chunk.rstrip(".").rsplit(None, 1)[-1].lstrip('("“').lower() if chunk.strip() else ""
+    words = chunk.rstrip(".").split()
+    word = words[-1].lstrip('("“').lower() if words else ""
     if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
         return True
     return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))

@@ -13,9 +13,11 @@ one gives the match position). Each tag's entry in RULE_DATA has:
   inside quotation marks) and ``dated`` (names a date before the release);
 - ``deep``: whether a sentence past the lead may earn the tag alone. Regulatory and patent news
   is always in the headline or lead; deeper mentions restate history;
-- ``triggers``: word stems of which every clause needs at least one ("licen" starts a word,
-  "co$" is a whole word); a sentence without any is never run through the tag's regexes (this
-  is what keeps classification fast);
+- ``triggers``: word stems of which every clause needs at least one ("licen" anywhere in a
+  word, "co$" the whole word); a sentence without any is never run through the tag's regexes,
+  and a clause only runs when a stem its own regexes spell out is there (this is what keeps
+  classification fast; regexes must spell their stems out literally: "names|named", not
+  "nam(?:es|ed)");
 - ``subhead_mentions`` (default true): whether ``mention`` clauses count in sub-headlines.
 """
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence
 
@@ -39,7 +41,7 @@ PRIORITY = (
 
 # fmt: off
 _AGENCY = (
-    r"\b(?:(?-i:NIH|NCI|NIAID|NIDA|NHLBI|NIA|NINDS|NIMH|NIDDK|NCATS|NIGMS|NICHD|NIAAA|NIEHS"
+    r"\b(?:(?:NIH|NCI|NIAID|NIDA|NHLBI|NIA|NINDS|NIMH|NIDDK|NCATS|NIGMS|NICHD|NIAAA|NIEHS"
     r"|NIBIB|NEI|NIAMS|NHGRI|BARDA|HHS|ASPR|DoD|DOD|CDMRP|DTRA|DARPA|JPEO|MTEC|CPRIT|CIRM"
     r"|CARB-X|SBIR|STTR|EIC|IMI|CEPI|JDRF|MJFF|CFF|NSF|AHRQ|PCORI|USAID|NIHR|CDC)"
     r"|National Institutes? (?:of|on|for) \w+|National Cancer Institute|National Heart, Lung"
@@ -49,7 +51,8 @@ _AGENCY = (
     r"|Horizon (?:2020|Europe)|European (?:Commission|Union|Innovation Council|Research Council)"
     r"|Innovative Medicines Initiative|Gates Foundation|Wellcome|Michael J\. Fox|Defense Threat"
     r"|Defense Advanced Research|Innovate UK|Israel Innovation Authority|U\.S\. Army"
-    r"|Centers for Disease Control)\b"
+    r"|Centers for Disease Control|ARPA-H|Advanced Research Projects Agency for Health"
+    r"|Project (?:BioShield|NextGen)|foundation|association|society|trust|charity|university)\b"
 )
 _LICENSE = r"\b(?:in-?|out-?|sub-?|cross-?)?licen[cs](?:e|es|ed|ing|or|ors|ee|ees)\b"
 _TERRITORY = (
@@ -75,7 +78,7 @@ _DATA = (
     r"|inhibit\w*|protect\w*|efficacy|effects?|activity|describ\w*)\b"
 )
 _REG_AGENCY = (
-    r"\b(?:(?-i:FDA|EMA|CHMP|PMDA|MHRA|NMPA|CFDA|TGA|ANVISA|COFEPRIS|PRAC|CDER|CBER|CDRH)"
+    r"\b(?:(?:FDA|EMA|CHMP|PMDA|MHRA|NMPA|CFDA|TGA|ANVISA|COFEPRIS|PRAC|CDER|CBER|CDRH)"
     r"|Health Canada|Swissmedic|Food (?:and|&) Drug Administration|European Medicines Agency"
     r"|European Commission|Ministry of (?:Health|Food and Drug Safety)"
     r"|regulatory (?:authorit\w+|agenc\w+))\b"
@@ -87,8 +90,9 @@ _REG_THING = (
     r" approval|conditional approval|complete response letter|(?:marketing|emergency use)"
     r" authori[sz]ation|positive opinion|investigational new drug|new drug application"
     r"|biologics? licen[cs]e application|biological licensure application|investigational"
-    r" device exemption|clinical trial application|special protocol assessment|(?-i:IND|NDA"
-    r"|sNDA|BLA|sBLA|MAA|ANDA|IDE|PMA|CTA|EUA|CRL|RMAT|QIDP|PDUFA|PRIME|SPA|BTD|510\(k\)))"
+    r" device exemption|clinical trial application|special protocol assessment|ce mark\w*"
+    r"|(?:IND|NDA|sNDA|BLA|sBLA|MAA|ANDA|IDE|PMA|CTA|EUA|CRL|RMAT|QIDP|PDUFA|SPA|BTD|510\(k\))"
+    r"|PRIME (?:designation|eligibility|scheme))(?![\w-])"
 )
 _REG_EVENT = (
     r"\b(?:approv\w*|clear\w*|accept\w*|authori[sz]\w*|grant\w*|designat\w*|submi\w*"
@@ -113,8 +117,10 @@ _PERIOD = (
     r"|full[- ]year|year[- ]end|annual|half[- ]year|six[- ]month|nine[- ]month|twelve[- ]month)\b"
 )
 _FINANCING = (
-    r"\b(?:public offering|underwritten offering|offering of|private placement|registered"
-    r" direct|at-the-market|(?-i:ATM|PIPE)|equity (?:financing|line|purchase agreement)"
+    r"\b(?:public offering|underwritten offering|offering of (?:\$|[\d,.]+|up to|shares|common"
+    r"|ordinary|units|notes|securities|american depositary)|private placement|rights offering"
+    r"|registered"
+    r" direct|at-the-market|(?:ATM|PIPE)|equity (?:financing|line|purchase agreement)"
     r"|securities purchase agreement|financing|capital raise|gross proceeds|net proceeds"
     r"|pricing of|priced|shelf registration|warrant (?:exercise|inducement)s?|exercise of"
     r" (?:\w+ )?warrants|loan (?:agreement|facility)|term loan|credit (?:facility|agreement)"
@@ -122,17 +128,21 @@ _FINANCING = (
     r"|reverse (?:stock )?split|share consolidation|uplist\w*|tax (?:certificate|credit)"
     r" transfer|royalty (?:monetization|financing|purchase))\b"
 )
+# Listing news names the exchange, but not as a ticker's prefix ("(Nasdaq: ACME) ... hearing
+# loss" is not a listing hearing).
 _LISTING = (
-    r"\b(?:Nasdaq|NYSE)\b[^.;]{0,80}\b(?:deficiency|minimum bid|delist\w*|regain\w* compliance"
-    r"|listing (?:requirements?|standards?|qualifications?)|hearing|approved for listing)\b"
+    r"\b(?:Nasdaq|NYSE)\b(?!(?: American| MKT| Amex)?\s*:)[^.;]{0,80}\b(?:deficiency|minimum bid"
+    r"|delist\w*|regain\w* compliance|listing (?:requirements?|standards?|qualifications?)"
+    r"|hearings? panel|panel hearing|approved for listing|notif(?:ication|ied)|notice)\b"
+    r"|\b(?:approved for|begin|commence)\w* (?:listing|trading) on (?:the )?(?:nasdaq|nyse)\b"
 )
 _TAX_SALE = (
-    r"\b(?:sell|sale|sold|transfer\w*)\b[^.;]{0,60}\b(?:net operating loss\w*|(?-i:NOLs?)"
+    r"\b(?:sell|sale|sold|transfer\w*)\b[^.;]{0,60}\b(?:net operating loss\w*|(?:NOLs?)"
     r"|tax (?:credits?|benefits?|certificates?))"
 )
 _DEAL = (
     r"\b(?:collaborat\w*|partnership|alliance|joint venture|co-develop\w*|co-commerciali[sz]\w*"
-    r"|co-promot\w*|memorandum of understanding|(?-i:MOU|LOI)|letter of intent|term sheet"
+    r"|co-promot\w*|memorandum of understanding|(?:MOU|LOI)|letter of intent|term sheet"
     r"|(?:supply|distribution|manufacturing|research|services) agreement|(?:definitive|merger"
     r"|asset purchase|share purchase|stock purchase|business combination) agreement|merger"
     r"|acquisition|business combination|tender offer|takeover)\b"
@@ -146,13 +156,14 @@ _MERGER = (
     r"|takeover|asset purchase)\b"
 )
 _TITLE = (
-    r"\b(?:chief [a-z]+ officer|(?-i:CEO|CFO|COO|CMO|CSO|CBO|CCO|CTO|CDO|SVP|EVP)|president"
+    r"\b(?:chief [a-z]+ officer|(?:CEO|CFO|COO|CMO|CSO|CBO|CCO|CTO|CDO|SVP|EVP)|president"
     r"|chair(?:man|woman|person)?|board|directors?|general counsel|head of|treasurer)\b"
 )
+# Verbs spelled out whole: each must contain one of the tag's trigger stems literally.
 _LEADER_VERB = (
-    r"\b(?:appoint\w*|nam(?:es|ed)|elect(?:s|ed)?|promot(?:es|ed)|hires?|hired|joins?|joined"
-    r"|welcom\w*|retire\w*|resign\w*|steps? down|stepping down|depart(?:s|ed|ing|ure)"
-    r"|succeed\w*|successor|passed away)\b"
+    r"\b(?:appoint\w*|names|named|elect|elects|elected|promotes|promoted|hire|hires|hired|join"
+    r"|joins|joined|welcom\w*|retire\w*|resign\w*|steps? down|stepping down|departs|departed"
+    r"|departing|departure|succeed\w*|successor|passed away)\b"
 )
 
 RULE_DATA: dict[str, dict] = {
@@ -182,10 +193,12 @@ RULE_DATA: dict[str, dict] = {
                  r"\bpatents?\b[^.;]{0,30}\b(?:issued|granted|allowed) (?:to|by|in)\b"
                  r"|\bnotice of allowance\b|\bpatent office\b",
                  r"\b(?:seek\w*|explor\w*|evaluat\w*|pursu\w*|potential|opportunit\w*)\b[^.;]{0,40}"
-                 r"\b(?:licen[cs]|partner)", r"\bstrategic (?:options|alternatives)\b"],
-        "shared": ("background", "line_item", "quote", "dated"),
+                 r"\b(?:licen[cs]|partner)", r"\bstrategic (?:options|alternatives)\b",
+                 r"\basset purchase\b",  # rights bought outright are a deal
+                 r"\broyalty (?:monetization|financing|purchase|interest)\b"],
+        "shared": ("background", "line_item", "quote", "dated", "cumulative"),
         "deep": True,
-        "triggers": "licen sublicen rights milestone royalt upfront front regain reacquir",
+        "triggers": "licen rights milestone royalt upfront front regain reacquir",
     },
     "grant": {
         "mention": [(_AGENCY, r"\b(?:grants?|awards?|awarded|contracts?|funding|funds|options?"
@@ -195,23 +208,26 @@ RULE_DATA: dict[str, dict] = {
                     r"|contract funding|in funding)\b"],
         "event": [
             (r"\b(?:award\w*|receiv\w*|secur\w*|won|wins|obtain\w*|exercis\w*|execut\w*|extend\w*"
-             r"|renew\w*|recommended for funding|notice of|selected|provides?|provided|fund\w*)\b",
+             r"|renew\w*|recommended for funding|notice of|selected)\b",
              r"\b(?:grants?|awards?|contracts?|funding|options?|cooperative agreement)\b", _AGENCY),
             r"\b(?:receiv\w*|award\w*|secur\w*|won|wins|obtain\w*)\b[^.;]{0,60}\bgrants?\b",
             r"\bgrants?\s+(?:of|worth|totaling|valued at)\s+(?:up to\s+)?(?:approximately\s+)?\$",
         ],
         "veto": [r"\b(?:orphan|designation|fast[- ]track (?:designation|status)|breakthrough"
-                 r" therapy|rare pediatric|priority review)\b",
-                 r"\binducement\b|\b(?:stock|share|equity|option|RSU|restricted stock)\w*\s+(?:unit\s+)?"
-                 r"(?:grants?|awards?)\b|\bgrants? of (?:\w+\s+){0,3}(?:options|RSUs|restricted"
-                 r"|shares|stock)\b|\boptions? to purchase\b|\bexercise price\b|\bvest(?:ing|s)?\b",
-                 r"\bpatents?\b[^.;]{0,20}\bgrants?\b|\bgrant\w*\b[^.;]{0,30}\bpatents?\b", _LICENSE,
+                 r" therapy|rare pediatric|priority review|marketing authori[sz]ation)\b",
+                 r"\bgrant(?:s|ed)?\s+(?:\w+\s+){0,2}(?:approval|authori[sz]ation|clearance|status)\b",
+                 r"\binducement\b|\b(?:stock|share|equity|option|RSU|restricted stock)\w*\s+"
+                 r"(?:unit\s+)?(?:grants?|awards?)\b|\bgrants? of (?:\w+\s+){0,3}(?:options"
+                 r"|RSUs|restricted|shares|stock)\b|\boptions? to purchase\b|\bexercise price\b"
+                 r"|\bvest(?:ing|s)?\b",
+                 r"\bpatents?\b[^.;]{0,20}\bgrants?\b|\bgrant\w*\b[^.;]{0,30}\bpatents?\b",
+                 _LICENSE,
                  r"\b(?:grant|contract) (?:revenue|income)\b|\bgrant date\b",
                  r"\b(?:invit\w*|submit\w*|submission)\b[^.;]{0,60}\bproposals?\b|\bnon-binding\b"
                  r"|\bnot a guarantee\b",
-                 r"\btax (?:credits?|certificates?|benefits?)\b|\bnet operating loss|(?-i:\bNOLs?\b)",
+                 r"\btax (?:credits?|certificates?|benefits?)\b|\bnet operating loss|(?:\bNOLs?\b)",
                  r"\boption to (?:in-?)?licen[cs]e|\boption to acquire\b|\bwarrants?\b"],
-        "shared": ("hedge", "background", "line_item", "quote", "dated"),
+        "shared": ("hedge", "background", "line_item", "quote", "dated", "cumulative"),
         "deep": True,
         "triggers": "grant award fund contract option support cooperative",
     },
@@ -220,9 +236,9 @@ RULE_DATA: dict[str, dict] = {
                      r"|dos(?:e|ed|es|ing)|first patient|initiat\w*|start\w*|commenc\w*|launch\w*"
                      r"|begins?|began|complet\w*|met|meets|achiev\w*|positive|negative|demonstrat\w*"
                      r"|shows?|showed|activity|efficacy|safety|response|survival|improvement|benefit"
-                     r"|(?-i:DSMB|DMC|IDMC|DSMC)|authori[sz]\w*|clearance|cleared|approv\w*|treat"
+                     r"|(?:DSMB|DMC|IDMC|DSMC)|authori[sz]\w*|clearance|cleared|approv\w*|treat"
                      r"|treats|treated|publication|published|randomi[sz]\w*|endpoints?|halt\w*|hold"
-                     r"|discontinu\w*|terminat\w*|suspend\w*|updates?|conclusions?)\b")],
+                     r"|discontinu\w*|terminat\w*|suspend\w*|paus\w*|updates?|conclusions?)\b")],
         "event": [
             (r"\b(?:top-?line|interim|final|preliminary|positive|negative|updated|additional|new"
              r"|clinical|efficacy|safety|long-term|follow-up)\s+(?:\w+\s+){0,2}(?:data|results"
@@ -238,39 +254,46 @@ RULE_DATA: dict[str, dict] = {
             (r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:enrolled|dosed|randomi[sz]ed)\b",
              _TRIAL_STRICT),
             r"\b(?:complet\w*|conclu\w*)\b[^.;]{0,40}(?:clinical (?:trial|study)|trial)\b",
-            r"\b(?:enrolled|randomi[sz]ed|dosed|treated)\s+(?:approximately\s+|over\s+|more than\s+)?"
-            r"\d+\s+(?:\w+\s+)?(?:patients|subjects|participants|women|men|adults|children)\b",
+            r"\b(?:enrolled|randomi[sz]ed|dosed|treated)\s+(?:approximately\s+|over\s+"
+            r"|more than\s+)?\d+\s+(?:\w+\s+)?(?:patients|subjects|participants|women|men|adults"
+            r"|children)\b",
             r"\b(?:initiated|initiates|started|starts|commenced|commences|launched|launches|began"
             r"|begun|opened|opens)\b[^.;]{0,60}\b(?:trial|study|registration program|(?:phase|ph\.)"
             r"\s*(?:[1-4]|I{1,3})|dosing)\b",
             r"\bauthori[sz]\w*\b[^.;]{0,30}\bcommencement\b",
-            ((r"\b(?-i:DSMB|DMC|IDMC|DSMC)\b|\bdata (?:and )?safety monitoring|\bdata monitoring"
+            ((r"\b(?:DSMB|DMC|IDMC|DSMC)\b|\bdata (?:and )?safety monitoring|\bdata monitoring"
               r" committee"), r"\b(?:recommend\w*|review\w*|conclu\w*|deemed|clear\w*|found"
              r"|determin\w*|complet\w*)"),
             r"\bclinical hold\b",
+            r"\blast (?:patient|subject|participant) (?:out|visit|dosed|completed)\b"
+            r"|\bdatabase lock\b",
             (r"\b(?:randomi[sz]ed|double-blind(?:ed)?|placebo[- ]controlled|open-label|multi-?cent"
-             r"(?:er|re)|dose[- ](?:escalation|finding|ranging))\b", r"\b(?:trial|stud(?:y|ies))\b"),
+             r"(?:er|re)|dose[- ](?:escalation|finding|ranging))\b",
+             r"\b(?:trial|stud(?:y|ies))\b"),
             (r"\b(?:overall survival|progression[- ]free|objective response|response rate|complete"
              r" response|partial response|disease control|clinical benefit|statistically"
-             r" significant|p\s*[=<]\s*0?\.\d|hazard ratio|median survival|well[- ]tolerated"
+             r" significant|p\s*[=<≤]\s*0?\.\d+|hazard ratio|median survival|well[- ]tolerated"
              r"|adverse events?|clinically meaningful)\b",
              r"\b(?:patients?|subjects?|cohorts?|trial|study|clinical|arm)\b"),
         ],
         "veto": [_PRECLINICAL,
-                 r"\b(?:for|to support|to fund|funding for|to advance)\s+(?:a|an|the|its)?\s*"
-                 r"(?:planned\s+|future\s+|potential\s+)?(?:phase|pivotal|clinical)",
-                 r"\bclinical trial (?:agreements?|material|supply)\b"],
+                 # what an award pays for: "contract for a Phase 2 study", "will fund the trial"
+                 r"\b(?:for (?:a|an)|(?:to )?(?:support|fund)(?:s|ed|ing)?(?: (?:a|an|the|its))?"
+                 r"|funding for|to advance(?: (?:a|an|the|its))?)\s+(?:planned\s+|future\s+"
+                 r"|potential\s+|new\s+|ongoing\s+)?(?:phase|pivotal|clinical|trial)",
+                 r"\bclinical trial (?:agreements?|material|supply)\b",
+                 r"\bbased on\b"],  # "designation based on Phase 2 data": the data are the basis
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": True,
         "triggers": (
-            "trial clinical phase ph$ pivotal registrational registration first$ cohort stud patient"
-            " subject participant endpoint enrol randomi recruit women$ men$ adult children dosing"
-            " commencement dsmb dmc idmc dsmc monitoring arm$"
+            "trial clinical phase ph$ pivotal registrational registration first$ cohort stud"
+            " patient subject participant endpoint enrol randomi recruit women$ men$ adult children"
+            " dosing commencement dsmb dmc idmc dsmc monitoring arm$ last$ database$"
         ),
     },
     "regulatory": {
         "mention": [(_REG_THING, _REG_EVENT), (_REG_AGENCY, _REG_EVENT),
-                    r"\bpositive (?:\w+ )?opinion\b", r"(?-i:\bPDUFA\b)"],
+                    r"\bpositive (?:\w+ )?opinion\b", r"(?:\bPDUFA\b)"],
         "event": [
             rf"{_REG_AGENCY}[^.;]{{0,40}}\b(?:has |have |had )?(?:approved|granted|cleared"
             r"|accepted|authori[sz]ed|issued|adopted|designated|lifted|recommended|agreed|validated"
@@ -280,9 +303,13 @@ RULE_DATA: dict[str, dict] = {
             rf"|granting)\b[^.;]{{0,100}}{_REG_THING}",
             (r"\b(?:received|receives|receipt of|obtained|obtains)\b[^.;]{0,60}\b(?:approval"
              r"|clearance|authori[sz]ation|acceptance)\b", _REG_AGENCY),
-            r"(?-i:\bPDUFA\b)[^.;]{0,20}\bdate\b",
+            r"(?:\bPDUFA\b)[^.;]{0,20}\bdate\b",
         ],
         "veto": [r"\b(?:stockholders?|shareholders?)\b", r"\bpatents?\b", r"\bIND-enabling\b",
+                 r"\b(?:plans?|planned|planning|intends?|expects?|anticipates?|prepares?|preparing"
+                 r"|on track)\b[^.;]{0,40}\b(?:submi\w*|fil(?:e|es|ing)|seek|request)\b"
+                 r"|\b(?:planned|anticipated|expected|upcoming|future|potential) (?:\w+ )?"
+                 r"(?:submission|filing|application)",
                  r"\b(?:potential(?:ly)?|eligible|pathway|strategy|required|requirements?|necessary"
                  r"|toward|towards|path to|already)\b"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
@@ -293,7 +320,7 @@ RULE_DATA: dict[str, dict] = {
             " regenerative rare$ priority$ accelerated$ conditional$ complete$ marketing$"
             " emergency$ positive$ investigational$ new$ biologic application special$ ind$ nda$"
             " snda$ bla$ sbla$ maa$ anda$ ide$ pma$ cta$ eua$ crl$ rmat$ qidp$ pdufa$ prime$ spa$"
-            " btd$ 510$"
+            " btd$ 510$ ce$"
         ),
     },
     "patent": {
@@ -313,21 +340,25 @@ RULE_DATA: dict[str, dict] = {
     },
     "preclinical": {
         "mention": [(_PRECLINICAL, _DATA)],
-        "event": [(_PRECLINICAL, _DATA)],
+        "event": [(_PRECLINICAL, _DATA),
+                  (r"\bind-enabling\b", r"\b(?:initiat\w*|start\w*|commenc\w*|complet\w*)\b")],
         "veto": [r"\banimal rule\b", r"\bpotential\b",
                  r"\bwill (?:oversee|conduct|perform|test|evaluate|assess|initiate|begin|start|fund"
-                 r"|support|enable)\b|\bfund\w*\b|\bto support\b|\benabl\w*\b|\baims? to\b|\bgoals?\b"],
+                 r"|support|enable)\b|\bfund\w*\b|\bto support\b|(?<!-)\benabl\w*\b"
+                 r"|\baims? to\b|\bgoals?\b"],
         "shared": ("hedge", "background", "quote", "dated"),
         "deep": True,
         "triggers": (
             "preclinical pre$ nonclinical non$ vitro$ vivo$ animal mice$ mouse$ murine rat$ rats$"
-            " rodent primate nhp$ nhps$ xenograft ind$ cell$ cells$ organoid mechanism$"
+            " rodent primate nhp$ nhps$ xenograft ind$ cell$ organoid mechanism$"
         ),
     },
     "conference": {
         "mention": [_CALL, r"\bpresent(?:s|ed|ing|ation|ations)?\b[^.;]{0,40}\b(?:at|during)\b",
-                    r"\b(?:conference|congress|symposium|summit|annual meeting|scientific sessions)\b",
-                    r"\bto (?:report|announce|release|discuss)\b[^.;]{0,60}\b(?:results|earnings)\b"],
+                    r"\b(?:conference|congress|symposium|summit|annual meeting"
+                    r"|scientific sessions)\b",
+                    r"\bto (?:report|announce|release|discuss)\b[^.;]{0,60}"
+                    r"\b(?:results|earnings)\b"],
         "event": [
             (_CALL, _SCHEDULE),
             r"\b(?:poster|oral|podium|late-breaking|plenary)\s+(?:presentation|session|abstract)s?\b",
@@ -344,7 +375,7 @@ RULE_DATA: dict[str, dict] = {
         "shared": ("quote", "dated"),
         "deep": True,
         "triggers": (
-            "conference teleconference webcast webinar fireside investor$ day$ days$ kol$ analyst$"
+            "conference teleconference webcast webinar fireside investor$ day$ kol$ analyst$"
             " virtual$ present congress symposi summit annual$ scientific$ report$ reported$"
             " announce$ release$ discuss$ poster oral$ podium late$ plenary abstract talk lecture"
             " speak participat host attend showcas"
@@ -360,7 +391,7 @@ RULE_DATA: dict[str, dict] = {
              r"\b(?:quarter|year|months|period) ended\b"),
         ],
         "veto": [r"\bto (?:report|announce|release|host|discuss)\b|\bwill (?:report|announce"
-                 r"|release|host)\b"],
+                 r"|release|host)\b", r"\b(?:stockholders?|shareholders?|meeting|vot(?:e|ing))\b"],
         "shared": ("quote",),
         "deep": True,
         "triggers": "result financial earning net revenue",
@@ -374,16 +405,17 @@ RULE_DATA: dict[str, dict] = {
             _LISTING,
             (_TAX_SALE, r"\b(?:receiv\w*|approv\w*|proceeds)\b"),
         ],
-        "veto": [r"\bgiving effect to\b|\b(?:pre|post)-(?:reverse-)?split basis\b|\bsplit-adjusted\b",
+        "veto": [r"\bgiving effect to\b|\b(?:pre|post)-(?:reverse-)?split basis\b"
+                 r"|\bsplit-adjusted\b",
                  rf"\b(?:grants?|awards?)\b|{_AGENCY}",
                  r"\b(?:may|could|would|potential(?:ly)?|seek\w*|explor\w*)\b"],
-        "shared": ("background", "line_item", "quote", "dated"),
+        "shared": ("background", "line_item", "quote", "dated", "cumulative"),
         "deep": True,
         "triggers": (
-            "public$ underwritten$ offering private$ placement registered$ market$ atm$ pipe$"
-            " equity$ securities$ financing capital$ gross$ proceeds net$ pricing$ priced$ shelf$"
-            " warrant loan term$ credit$ debt$ convertible$ notes$ reverse$ share$ uplist tax$"
-            " royalty$ nasdaq nyse sell$ sale$ sold$ transfer raise$ raises$ raised$ raising$"
+            "public$ underwritten$ offering private$ placement rights$ registered$ market$ atm$"
+            " pipe$ equity$ securities$ financing capital$ gross$ proceeds net$ pricing$ priced$"
+            " shelf$ warrant loan term$ credit$ debt$ convertible$ notes$ reverse$ share$ uplist"
+            " tax$ royalty$ nasdaq nyse sell$ sale$ sold$ transfer raise$ raises$ raised$"
         ),
     },
     "deal": {
@@ -395,13 +427,15 @@ RULE_DATA: dict[str, dict] = {
             r"\b(?:to acquire|will acquire|has acquired|have acquired|acquires|agreed to acquire"
             r"|complet\w* (?:its |the )?(?:acquisition|merger)|to merge|will merge|has merged)\b",
         ],
-        "veto": [r"\b(?:investors?|offering|placement|underwrit\w*|securities purchase|shares"
-                 r"|warrants?|loan|credit facility)\b",
-                 r"\bclinical research organi[sz]ation\b|(?-i:\bCROs?\b)",
+        "veto": [r"\b(?:investors?|offering|placement|underwrit\w*|securities purchase"
+                 r"|warrants?|loan|credit facility|financing)\b",
+                 r"\b(?:settlement|separation|employment|severance|lease|plea|consulting"
+                 r"|standstill|cooperation|sales) agreement\b|\bspecial protocol assessment\b",
+                 r"\bclinical research organi[sz]ation\b|(?:\bCROs?\b)",
                  r"\bacquisition of (?:data|images?|scans?|samples?|patients?)\b|\bacquired"
                  r" (?:resistance|immun\w*|infection|pneumonia|generalized|hypoactive|brain)\b",
-                 r"\b(?:potential|opportunit\w*|strategic (?:options|alternatives)|evaluat\w*"
-                 r"|explor\w*|seek\w*|look for)\b"],
+                 r"\b(?:potential|opportunit\w*|strategic (?:options|alternatives)|explor\w*"
+                 r"|seek\w*|look for)\b"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": True,
         "subhead_mentions": False,  # "in the first year of our alliance" is history
@@ -413,15 +447,19 @@ RULE_DATA: dict[str, dict] = {
     },
     "leadership": {
         "mention": [(_LEADER_VERB, _TITLE)],
-        "event": [(_LEADER_VERB, _TITLE)],
+        "event": [(_LEADER_VERB, _TITLE),
+                  r"\b(?:leadership|management|executive|board) (?:changes?|transitions?)\b"
+                  r"|\b(?:ceo|cfo|coo|cmo|cso|chief \w+ officer) (?:transition|succession)\b"],
         "veto": [r"\binducement\b", r"\b(?:vote|voting|proxy|stockholders?|shareholders?)\b",
-                 r"\bprior to join\w*|\bmost recently\b|\bserved as\b|\btransition(?:al)? services\b"],
+                 r"\bprior to join\w*|\bmost recently\b|\bserved as\b"
+                 r"|\btransition(?:al)? services\b"],
         "shared": ("background", "quote", "dated"),
         "deep": True,
         "triggers": (
             "appoint names$ named$ elect$ elects$ elected$ promotes$ promoted$ hire$ hires$ hired$"
             " join$ joins$ joined$ welcom retire resign step$ steps$ stepping$ departs$ departed$"
-            " departing$ departure$ succeed successor$ passed$"
+            " departing$ departure$ succeed successor$ passed$ leadership$ management$"
+            " executive$ board$ transition succession$"
         ),
     },
 }
@@ -437,10 +475,22 @@ SHARED_VETOES: dict[str, list[str]] = {
                    r"\b(?:has|have|had) (?:successfully )?completed (?:\w+ ){0,2}(?:phase|trials?"
                    r"|stud(?:y|ies)|clinical)",
                    r"\bas (?:previously )?(?:announced|disclosed|reported)\b",
-                   r"\bannounced (?:on|in)\b", r"\bhistor(?:y|ical|ically)\b"],
+                   r"\bannounced (?:on|in)\b", r"\bhistor(?:y|ical|ically)\b",
+                   r"\b(?:last|past|earlier this) (?:year|quarter|month)\b"],
+    # running totals are not this release's news: "$10 million in grants to date"
+    "cumulative": [r"\bto date\b|\bsince (?:inception|its (?:founding|inception))\b"
+                   r"|\bin total\b|\bcumulative\w*\b|\baggregate of all\b"],
     "line_item": [r"\b(?:revenues?|receivables?|expenses?|net (?:loss|income)|cash (?:and cash )?"
                   r"equivalents|operating (?:costs|loss)|(?:quarter|year|period) ended|costs?"
                   r" (?:related|associated|attributable)|attributable to)\b"],
+}
+# When the release is about the key, these tags named only past the lead are its background:
+# a results release recaps the quarter; an approval, an award or a financing restates data.
+RECAP: dict[str, tuple[str, ...]] = {
+    "earnings": tuple(t for t in TAGS if t not in ("earnings", "conference")),
+    "regulatory": ("trial", "preclinical"),
+    "grant": ("trial", "preclinical"),
+    "financing": ("trial", "preclinical"),
 }
 # fmt: on
 
@@ -448,7 +498,28 @@ SHARED_VETOES: dict[str, list[str]] = {
 MERGER = re.compile(_MERGER, re.IGNORECASE)
 _WORDS = re.compile(r"[a-z0-9]+")
 
-Clause = tuple[re.Pattern[str], ...]
+
+@dataclass(frozen=True)
+class Clause:
+    """Regexes that must all match one sentence; the first one's match gives the position."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    cased: tuple[bool, ...]  # True: the pattern needs the original case (searches `text`)
+    # Trigger stems named in the regexes: with none of them in the sentence the clause cannot
+    # match, so it is not run. None: always run.
+    gate: frozenset[str] | None = None
+
+    def match(self, text: str, lower: str, present: frozenset[str] | None = None) -> int | None:
+        """Start of the match in the sentence (`lower` is `text` lowercased), or None."""
+        if self.gate is not None and present is not None and self.gate.isdisjoint(present):
+            return None
+        start = None
+        for pattern, cased in zip(self.patterns, self.cased, strict=True):
+            found = pattern.search(text if cased else lower)
+            if found is None:
+                return None
+            start = found.start() if start is None else start
+        return start
 
 
 @dataclass(frozen=True)
@@ -466,14 +537,22 @@ class TagRule:
     user: bool = False
 
     def earns(
-        self, sentence: Sentence, shared: Mapping[str, tuple[Clause, ...]], lower: str = ""
+        self,
+        sentence: Sentence,
+        shared: Mapping[str, tuple[Clause, ...]],
+        lower: str = "",
+        present: frozenset[str] | None = None,
     ) -> int | None:
-        """Where in the sentence this tag is earned, or None (`lower`: its text lowercased)."""
+        """Where in the sentence this tag is earned, or None.
+
+        `lower` is the sentence lowercased and `present` the trigger stems in it (both are
+        worked out here when not given).
+        """
         text = sentence.for_matching
         lower = lower or text.lower()
         if sentence.zone in (HEADLINE, SUBHEAD):
             mentions = self.mention if sentence.zone == HEADLINE or self.subhead_mentions else ()
-            position = first_match(mentions + self.event, text, lower, earliest=True)
+            position = first_match(mentions + self.event, text, lower, present, earliest=True)
             if position is None or first_match(self.veto, text, lower) is not None:
                 return None
             return position
@@ -483,12 +562,16 @@ class TagRule:
             sentence.dated_before and "dated" in self.shared
         ):
             return None
-        position = first_match(self.event, text, lower)
+        position = first_match(self.event, text, lower, present)
         if position is None or first_match(self.veto, text, lower) is not None:
             return None
         if any(first_match(shared.get(name, ()), text, lower) is not None for name in self.shared):
             return None
         return position
+
+    def is_triggered(self, present: frozenset[str]) -> bool:
+        """Whether any of this tag's trigger stems is among `present`."""
+        return self.triggers is None or not self.triggers.isdisjoint(present)
 
 
 @dataclass(frozen=True)
@@ -497,8 +580,8 @@ class TagRules:
 
     rules: tuple[TagRule, ...]
     shared: tuple[tuple[str, tuple[Clause, ...]], ...]
-    # word -> tags it triggers; filled as words are met (a cache, not state: same answers)
-    _word_tags: dict[str, frozenset[str]] = field(
+    # word -> the trigger stems it carries; filled as words are met (a cache: same answers)
+    _word_stems: dict[str, frozenset[str]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
@@ -506,44 +589,40 @@ class TagRules:
     def shared_vetoes(self) -> dict[str, tuple[Clause, ...]]:
         return dict(self.shared)
 
-    def triggered(self, lower: str) -> set[str]:
-        """Tags whose trigger stems occur in lowercased `lower` (tags without triggers always)."""
-        found = {rule.name for rule in self.rules if rule.triggers is None}
+    def stems_in(self, lower: str) -> frozenset[str]:
+        """The trigger stems (of any tag) that the lowercased text carries."""
+        found: set[str] = set()
         for word in set(_WORDS.findall(lower)):
-            tags = self._word_tags.get(word)
-            if tags is None:
-                if len(self._word_tags) > 100_000:
-                    self._word_tags.clear()
-                tags = frozenset(
-                    rule.name
+            stems = self._word_stems.get(word)
+            if stems is None:
+                if len(self._word_stems) > 100_000:
+                    self._word_stems.clear()
+                stems = frozenset(
+                    stem
                     for rule in self.rules
-                    if rule.triggers and any(_triggers(word, stem) for stem in rule.triggers)
+                    for stem in rule.triggers or ()
+                    if (word == stem[:-1] if stem.endswith("$") else stem in word)
                 )
-                self._word_tags[word] = tags
-            found |= tags
-        return found
-
-
-def _triggers(word: str, stem: str) -> bool:
-    # "co$" is the whole word "co" (of "co-develop"); "licen" any word starting so.
-    return word == stem[:-1] if stem.endswith("$") else word.startswith(stem)
+                self._word_stems[word] = stems
+            found |= stems
+        return frozenset(found)
 
 
 def first_match(
-    clauses: Iterable[Clause], text: str, lower: str, earliest: bool = False
+    clauses: Iterable[Clause],
+    text: str,
+    lower: str,
+    present: frozenset[str] | None = None,
+    earliest: bool = False,
 ) -> int | None:
-    """Start of the first clause whose regexes all match (the earliest if asked).
-
-    Patterns compiled case-insensitive search `text`; the others were lowercased at compile
-    time and search `lower`, which is several times faster.
-    """
+    """Start of the first clause that matches (the earliest of all if asked), or None."""
     best: int | None = None
     for clause in clauses:
-        found = _search(clause[0], text, lower)
-        if found and all(_search(p, text, lower) for p in clause[1:]):
+        found = clause.match(text, lower, present)
+        if found is not None:
             if not earliest:
-                return found.start()
-            best = found.start() if best is None else min(best, found.start())
+                return found
+            best = found if best is None else min(best, found)
     return best
 
 
@@ -552,28 +631,24 @@ def build_rules(extra: dict[str, list[str]] | None = None) -> TagRules:
 
     Raises ValueError naming the tag and the pattern when a pattern is not a valid regex.
     """
-    rules = {
-        name: TagRule(
+    rules = {}
+    for name, spec in RULE_DATA.items():
+        triggers = frozenset(spec["triggers"].split())
+        rules[name] = TagRule(
             name=name,
-            mention=_compile_all(name, spec["mention"]),
-            event=_compile_all(name, spec["event"]),
+            mention=_compile_all(name, spec["mention"], triggers),
+            event=_compile_all(name, spec["event"], triggers),
             veto=_compile_all(name, spec["veto"]),
             shared=spec["shared"],
             deep=spec["deep"],
             subhead_mentions=spec.get("subhead_mentions", True),
-            triggers=frozenset(spec["triggers"].split()),
+            triggers=triggers,
         )
-        for name, spec in RULE_DATA.items()
-    }
     for name, patterns in (extra or {}).items():
         clauses = _compile_extra(name, patterns)
         if name in rules:
-            old = rules[name]
             # User patterns may use any words, so the tag's triggers no longer gate it.
-            rules[name] = TagRule(
-                name, old.mention, old.event + clauses, old.veto, old.shared, old.deep,
-                old.subhead_mentions, triggers=None,
-            )  # fmt: skip
+            rules[name] = replace(rules[name], event=rules[name].event + clauses, triggers=None)
         else:
             rules[name] = TagRule(name, (), clauses, (), user=True)
     shared = tuple((name, _compile_all(name, specs)) for name, specs in SHARED_VETOES.items())
@@ -591,30 +666,38 @@ def _compile_extra(tag: object, patterns: object) -> tuple[Clause, ...]:
     for pattern in patterns:
         if not isinstance(pattern, str) or not pattern:
             raise ValueError(f"tag {tag!r}: pattern {pattern!r} must be a non-empty regex string")
-        clauses.append(_compile_all(tag, [pattern])[0])
+        clauses.extend(_compile_all(tag, [pattern]))
     return tuple(clauses)
 
 
-def _compile_all(tag: str, specs: Iterable[str | tuple[str, ...]]) -> tuple[Clause, ...]:
-    return tuple(
-        tuple(_compile(tag, p) for p in ((spec,) if isinstance(spec, str) else spec))
-        for spec in specs
-    )
+def _compile_all(
+    tag: str, specs: Iterable[str | tuple[str, ...]], triggers: frozenset[str] = frozenset()
+) -> tuple[Clause, ...]:
+    clauses = []
+    for spec in specs:
+        sources = (spec,) if isinstance(spec, str) else spec
+        compiled = [_compile(tag, source) for source in sources]
+        named = " ".join(sources).lower()
+        gate = frozenset(stem for stem in triggers if stem.rstrip("$") in named)
+        clauses.append(
+            Clause(
+                patterns=tuple(pattern for pattern, _ in compiled),
+                cased=tuple(cased for _, cased in compiled),
+                gate=gate or None,
+            )
+        )
+    return tuple(clauses)
 
 
-def _search(pattern: re.Pattern[str], text: str, lower: str) -> re.Match[str] | None:
-    return pattern.search(text if pattern.flags & re.IGNORECASE else lower)
-
-
-def _compile(tag: str, pattern: str) -> re.Pattern[str]:
-    # Patterns are case-insensitive. Those that switch case back on for a part ("(?-i:FDA)")
-    # or use an upper-case escape (\S, \W) run with IGNORECASE; the rest are lowercased and run
-    # on lowercased text.
-    needs_case = "(?-i:" in pattern or re.search(r"\\[A-Z]", pattern)
+def _compile(tag: str, pattern: str) -> tuple[re.Pattern[str], bool]:
+    # Patterns are case-insensitive. Those that switch case back on for a part ("(?-i:AM)")
+    # or use an upper-case escape (\S, \W) are compiled so, and search the original text; the
+    # rest are lowercased and search lowercased text, which is several times faster.
+    cased = "(?-i:" in pattern or re.search(r"\\[A-Z]", pattern) is not None
     try:
-        if needs_case:
-            return re.compile(pattern, re.IGNORECASE)
-        return re.compile(pattern.lower())
+        if cased:
+            return re.compile(pattern, re.IGNORECASE), True
+        return re.compile(pattern.lower()), False
     except re.error as error:
         where = f" at position {error.pos}" if error.pos is not None else ""
         raise ValueError(f"bad pattern for tag {tag!r}: {pattern!r}: {error.msg}{where}") from None

@@ -10,6 +10,7 @@ import click
 from monitor import __version__
 from monitor.config import Config, load_config, resolve_path
 from monitor.errors import BiomonError, ConfigError
+from monitor.query import QueryError
 from monitor.store import Store
 
 
@@ -40,6 +41,9 @@ class BiomonGroup(click.Group):
             return super().invoke(ctx)
         except ConfigError as error:
             click.echo(f"biomon: config error: {error}", err=True)
+            ctx.exit(2)
+        except QueryError as error:
+            click.echo(f"biomon: bad query: {error}", err=True)
             ctx.exit(2)
         except BiomonError as error:
             click.echo(f"biomon: error: {error}", err=True)

@@ -13,7 +13,8 @@ from monitor.config import Config, load_config
 from monitor.errors import BiomonError, ConfigError
 from monitor.models import FeedReport, PollReport
 from monitor.output import write_rows
-from monitor.store import ReleaseQuery, Store
+from monitor.query import ReleaseQuery
+from monitor.store import Store
 
 
 def feed_line(report: FeedReport) -> str:

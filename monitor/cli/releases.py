@@ -4,66 +4,205 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import click
 
 from monitor.cli.app import Context, cli, parse_day
 from monitor.errors import BiomonError, ConfigError
-from monitor.output import FORMATS, public_row, write_classifications, write_release, write_rows
-from monitor.store import ReleaseQuery
+from monitor.output import (
+    FORMATS,
+    public_row,
+    write_classifications,
+    write_release,
+    write_rows,
+    write_stats,
+    write_timeline,
+)
+from monitor.query import ReleaseQuery, parse_query
 from monitor.tickers import parse_ticker
 
 
-@cli.command()
-@click.option(
-    "--ticker",
-    "tickers",
-    multiple=True,
-    help="Only releases listing this ticker (CLRB or NASDAQ:CLRB). Repeatable.",
-)
-@click.option("--tag", "tags", multiple=True, help="Only releases with this tag. Repeatable (any).")
-@click.option("--since", help="Published on or after this day (YYYY-MM-DD, UTC).")
-@click.option("--until", help="Published on or before this day (YYYY-MM-DD, UTC).")
-@click.option(
-    "--search", help='Full-text search of title and text: words, "a phrase", prefix*, OR, NOT.'
-)
-@click.option("--watched", is_flag=True, help="Only releases listing a ticker of the watchlist.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
-@click.option("--offset", default=0, type=click.IntRange(min=0))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.pass_obj
-def history(obj: Context, tickers, tags, since, until, search, watched, limit, offset, fmt) -> None:
-    """List stored releases, newest first."""
+def query_options(func):
+    """The options every query command shares (history, search, export, stats)."""
+    options = [
+        click.argument("query", nargs=-1),
+        click.option(
+            "--ticker",
+            "tickers",
+            multiple=True,
+            help="Only releases listing this ticker (CLRB or NASDAQ:CLRB). Repeatable.",
+        ),
+        click.option(
+            "--tag", "tags", multiple=True, help="Only releases with this tag. Repeatable."
+        ),
+        click.option("--since", help="Published on or after this day (YYYY-MM-DD, UTC)."),
+        click.option("--until", help="Published on or before this day (YYYY-MM-DD, UTC)."),
+        click.option("--search", help='Full-text search: words, "a phrase", prefix*, OR, NOT.'),
+        click.option("--watched", is_flag=True, help="Only releases of watchlist tickers."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+QUERY_COMMAND = {"ignore_unknown_options": True}  # so `-tag:financing` is query text, not an option
+
+
+def build_query(obj: Context, query, tickers, tags, since, until, search, watched) -> ReleaseQuery:
+    """One ReleaseQuery from a QUERY (or @saved-name) plus the filter options."""
+    from monitor.poller import resolve_query
+
+    query = " ".join(query) if isinstance(query, tuple) else query
     wanted = []
     for value in tickers:
         ticker = parse_ticker(value)
         if ticker is None:
             raise click.BadParameter(f"{value!r} is not a ticker", param_hint="--ticker")
         wanted.append(ticker)
-    if watched:
-        wanted.extend(w.ticker for w in obj.config.watch if w.ticker)
-        if not wanted:
-            raise ConfigError(
-                obj.config.path, "watch", "--watched needs at least one [[watch]] ticker"
-            )
     since_day = parse_day(since, "--since")
     until_day = parse_day(until, "--until")
-    query = ReleaseQuery(
+    base = ReleaseQuery(
         tickers=tuple(wanted),
         tags=tuple(t.strip().lower() for t in tags),
         since=f"{since_day.isoformat()}T00:00:00Z" if since_day else None,
         until=f"{(until_day + timedelta(days=1)).isoformat()}T00:00:00Z" if until_day else None,
         search=search,
-        limit=limit,
-        offset=offset,
+        watched_only=True if watched else None,
     )
+    needs_config = watched or "watched:" in query or query.startswith("@")
+    config = obj.config if needs_config or obj.config_path.exists() else None
+    if config is None:
+        parsed = parse_query(query)
+    else:
+        parsed = resolve_query(config, query)
+        base = replace(base, watched=parsed.watched)
+    if base.watched_only and not base.watched:
+        raise ConfigError(obj.config_path, "watch", "--watched needs at least one [[watch]] ticker")
+    return base.merged(parsed)
+
+
+def _run(obj: Context, query: ReleaseQuery) -> list[dict]:
     store = obj.store()
     try:
-        rows = store.query(query)
+        return store.query(query)
     finally:
         store.close()
-    write_rows(rows, fmt, sys.stdout)
+
+
+def _history(obj, query, tickers, tags, since, until, search, watched, limit, offset, fmt, rank):
+    built = build_query(obj, query, tickers, tags, since, until, search, watched)
+    built = replace(built, limit=limit, offset=offset, rank=rank)
+    write_rows(_run(obj, built), fmt, sys.stdout)
+
+
+_LIST_OPTIONS = [
+    click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1)),
+    click.option("--offset", default=0, type=click.IntRange(min=0)),
+    click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+    click.option(
+        "--rank",
+        type=click.Choice(["newest", "relevance"]),
+        default="newest",
+        show_default=True,
+        help="Order: newest first, or best full-text match first.",
+    ),
+]
+
+
+def list_options(func):
+    for option in reversed(_LIST_OPTIONS):
+        func = option(func)
+    return func
+
+
+@cli.command(context_settings=QUERY_COMMAND)
+@query_options
+@list_options
+@click.pass_obj
+def history(obj: Context, **options) -> None:
+    """List stored releases, newest first. QUERY: free text and field:value filters, or @saved.
+
+    \b
+    Examples:
+      biomon history 'ticker:CLRB tag:grant since:2022'
+      biomon history '"exclusive license" radiopharm* -tag:financing'
+      biomon history @clrb-deals
+    Fields: ticker: tag: source: issuer:"..." since: until: watched:yes (a leading - excludes
+    a ticker or tag). Free text: words (all must appear), "a phrase", prefix*, AND, OR, NOT, ( ).
+    """
+    _history(obj, **options)
+
+
+@cli.command(context_settings=QUERY_COMMAND)
+@click.argument("query", nargs=-1, required=True)
+@list_options
+@click.pass_obj
+def search(obj: Context, query: tuple[str, ...], **options) -> None:
+    """Search the history: `biomon search 'NCI grant ticker:CLRB'` (the short form of history)."""
+    _history(obj, query, (), (), None, None, None, False, **options)
+
+
+@cli.command(context_settings=QUERY_COMMAND)
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@query_options
+@click.option("--limit", default=1_000_000, type=click.IntRange(min=1), help="At most this many.")
+@click.pass_obj
+def export(obj: Context, path: str, limit: int, **options) -> None:
+    """Write the releases a query matches to PATH: .csv, or .jsonl/.json (JSON lines)."""
+    fmt = _export_format(path)
+    query = replace(build_query(obj, **options), limit=limit)
+    rows = _run(obj, query)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        write_rows(rows, fmt, out, full=True)
+    click.echo(f"{len(rows)} releases written to {path}")
+
+
+def _export_format(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return "json"
+    raise click.BadParameter(f"{path!r}: use a .csv or .jsonl file name", param_hint="PATH")
+
+
+@cli.command(context_settings=QUERY_COMMAND)
+@query_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def stats(obj: Context, fmt: str, **options) -> None:
+    """Counts by tag, ticker and month of the releases a query matches."""
+    from monitor.query import facet_counts
+
+    query = build_query(obj, **options)
+    store = obj.store()
+    try:
+        counts = facet_counts(store.db, query)
+    finally:
+        store.close()
+    write_stats(counts, fmt, sys.stdout)
+
+
+@cli.command()
+@click.argument("ticker")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def timeline(obj: Context, ticker: str, limit: int, fmt: str) -> None:
+    """One ticker's releases in time order, with tags and facts (amounts, phases, partners)."""
+    parsed = parse_ticker(ticker)
+    if parsed is None:
+        raise click.BadParameter(f"{ticker!r} is not a ticker", param_hint="TICKER")
+    rows = _run(obj, ReleaseQuery(tickers=(parsed,), limit=limit))
+    store = obj.store()
+    try:
+        tags = {row["id"]: [t for t, _ in store.tags_of(row["id"])] for row in rows}
+    finally:
+        store.close()
+    write_timeline(list(reversed(rows)), tags, fmt, sys.stdout)
 
 
 @cli.command()
