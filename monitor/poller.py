@@ -97,7 +97,7 @@ class Poller:
         workers = min(self.config.poll.workers, max(len(due), 1))
         # Fetching is I/O-bound and runs in threads; parsing and the one SQLite writer stay here.
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-            futures = {pool.submit(self._fetch, state): state for state in due}
+            futures = {pool.submit(self.fetch, state): state for state in due}
             for future in as_completed(futures):
                 if self.should_stop():
                     continue
@@ -108,7 +108,7 @@ class Poller:
                     on_feed(report)
         return PollReport(feeds=tuple(reports[url] for url in urls if url in reports))
 
-    def _fetch(self, state: FeedState, url: str | None = None) -> FetchResult:
+    def fetch(self, state: FeedState, url: str | None = None) -> FetchResult:
         target = url or state.target
         with self.limiter.slot(target):
             return fetch(
@@ -168,7 +168,7 @@ class Poller:
         size, start, added = self.config.poll.page_size, first_page, 0
         for _ in range(self.config.poll.page_limit):
             page_url = f"{state.target.rstrip('/')}/max/{size}/start/{start}"
-            result = self._fetch(state, page_url)
+            result = self.fetch(state, page_url)
             if not result.ok:
                 log.warning("%s: paging back stopped: %s", page_url, result.error)
                 break

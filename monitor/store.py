@@ -155,6 +155,13 @@ def _m006_daemon(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m007_backfill(db: sqlite_utils.Database) -> None:
+    feeds = db["feeds"]
+    feeds.add_column("backfill_next", int)  # the offset an interrupted backfill resumes at
+    feeds.add_column("backfill_found_new", int)
+    feeds.add_column("backfill_done", str)  # when the last backfill finished
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
@@ -162,6 +169,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m004_tags,
     _m005_alerts,
     _m006_daemon,
+    _m007_backfill,
 )
 
 # Updates and corrections arrive as new releases; their title, less this prefix, finds the original.
@@ -395,6 +403,38 @@ class Store:
             "SELECT tag, evidence FROM release_tags WHERE release = ? ORDER BY tag", [row_id]
         ).fetchall()
         return [(tag, json.loads(evidence or "[]")) for tag, evidence in rows]
+
+    def known_release_ids(self, releases: Sequence[Release]) -> set[str]:
+        """The release ids among `releases` already stored."""
+        found = set()
+        for release in releases:
+            row = self.db.execute(
+                "SELECT 1 FROM releases WHERE source = ? AND release_id = ?",
+                [release.source, release.release_id],
+            ).fetchone()
+            if row:
+                found.add(release.release_id)
+        return found
+
+    def backfill_state(self, url: str) -> dict:
+        row = next(iter(self.db["feeds"].rows_where("url = ?", [url])), {})
+        return {
+            "next": row.get("backfill_next") or 0,
+            "found_new": row.get("backfill_found_new") or 0,
+            "done": row.get("backfill_done"),
+        }
+
+    def save_backfill_state(self, url: str, next_start: int, found_new: bool, done: str | None):
+        with self.db.atomic():
+            self.db["feeds"].upsert(
+                {
+                    "url": url,
+                    "backfill_next": next_start,
+                    "backfill_found_new": int(found_new),
+                    "backfill_done": done,
+                },
+                pk="url",
+            )
 
     def feed_state(self, url: str) -> FeedState:
         """The remembered state of one feed (a fresh state for a new feed)."""

@@ -377,7 +377,11 @@ def test_paging_back_fills_a_gap_until_a_known_release(server, make_poller):
 
 
 def test_cache_control_max_age_is_a_lower_bound_on_the_next_poll(server, make_poller):
-    url = server.add("cached.xml", RSS, headers={"Content-Type": "application/rss+xml", "Cache-Control": "public, max-age=900"})
+    url = server.add(
+        "cached.xml",
+        RSS,
+        headers={"Content-Type": "application/rss+xml", "Cache-Control": "public, max-age=900"},
+    )
     poller = make_poller([url], extra="interval = 60")
     poller.poll()
     state = poller.store.feed_state(url)
@@ -387,7 +391,47 @@ def test_cache_control_max_age_is_a_lower_bound_on_the_next_poll(server, make_po
 
 
 def test_short_max_age_does_not_delay_the_interval(server, make_poller):
-    url = server.add("short.xml", RSS, headers={"Content-Type": "application/rss+xml", "Cache-Control": "max-age=10"})
+    url = server.add(
+        "short.xml",
+        RSS,
+        headers={"Content-Type": "application/rss+xml", "Cache-Control": "max-age=10"},
+    )
     poller = make_poller([url], extra="interval = 60")
     poller.poll()
     assert poller.store.feed_state(url).not_before is None
+
+
+def test_backfill_stops_at_a_known_release_and_resumes_after_an_interruption(server, make_poller):
+    from monitor.backfill import backfill_feed
+
+    items = [Item(f"33000{i:02d}", f"Release {i}") for i in range(12)]  # newest first
+    org = server.add("org", feed(*items[:3]))
+    for start in (0, 3, 6, 9):
+        server.add(f"org/max/3/start/{start}", feed(*items[start : start + 3]))
+    server.add("org/max/3/start/12", feed())
+    poller = make_poller([], watch=f'[[watch]]\nticker = "CLRB"\nfeeds = ["{org}"]\npaging = true\n',
+                         extra="page_size = 3")  # fmt: skip
+    poller.poll()  # the live window: items 0-2
+    poller.store.save_releases([r for r in _parse(feed(items[8]))])  # known from long ago
+    server.add("org/max/3/start/6", b"busy", status=503)  # the interruption
+    first = backfill_feed(poller, org)
+    assert first.outcome == "interrupted" and "HTTP 503" in first.error
+    assert (first.pages, first.new) == (2, 3)  # page 0 (known) and page 3 (items 3-5)
+    server.add("org/max/3/start/6", feed(*items[6:9]))
+    server.requests.clear()
+    second = backfill_feed(poller, org)
+    assert [p for p, _ in server.requests] == ["/org/max/3/start/6"]  # resumed, then stopped
+    assert second.outcome == "reached known releases" and second.new == 2
+    assert poller.store.count() == 9  # items 0-8; 9-11 lie behind the known release
+    assert poller.store.db["alerts"].count == 0
+    assert backfill_feed(poller, org).outcome.startswith("already complete")
+    result = CliRunner().invoke(cli, ["--config", str(poller.config.path), "backfill", "--again"])
+    assert result.exit_code == 0, result.output
+    # Again from the top: known pages are walked through, the older 9-11 are loaded.
+    assert f"{org}: 5 pages, 3 new releases; end of feed" in result.output
+
+
+def _parse(body):
+    from monitor.parse import parse_feed
+
+    return parse_feed("http://127.0.0.1/x", body).releases

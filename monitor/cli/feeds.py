@@ -189,3 +189,50 @@ def run(obj: Context, log_format: str, verbose: bool) -> None:
 
     setup_logging(log_format, verbose)
     sys.exit(Daemon(obj.config_path).run())
+
+
+@cli.command()
+@click.option("--max-pages", default=200, show_default=True, type=click.IntRange(min=1))
+@click.option("--again", is_flag=True, help="Walk feeds whose backfill already completed again.")
+@click.pass_obj
+def backfill(obj: Context, max_pages: int, again: bool) -> None:
+    """Load older releases of the watchlist from feeds that page ([[watch]] paging = true).
+
+    Resumable: an interrupted backfill goes on from its last page. Nothing it finds alerts.
+    """
+    from rich.progress import Progress
+
+    from monitor.backfill import backfill_feed
+    from monitor.poller import Poller
+
+    config = obj.config
+    urls = sorted(config.paged_feeds())
+    if not urls:
+        raise ConfigError(
+            config.path,
+            "watch",
+            "no feed to page back; set paging = true on a [[watch]] with feeds",
+        )
+    store = obj.store()
+    poller = Poller.create(config, store)
+    failed = False
+    try:
+        with Progress() as progress:
+            for url in urls:
+                task = progress.add_task(url[-60:], total=max_pages)
+
+                def step(_url: str, pages: int, new: int, task=task) -> None:
+                    progress.update(task, completed=pages, description=f"{_url[-50:]} +{new}")
+
+                report = backfill_feed(poller, url, max_pages=max_pages, again=again, on_page=step)
+                progress.update(task, completed=max_pages)
+                line = f"{url}: {report.pages} pages, {report.new} new releases; {report.outcome}"
+                if report.error:
+                    line += f" ({report.error}); run biomon backfill again to resume"
+                    failed = True
+                progress.console.print(line)
+    finally:
+        poller.client.close()
+        store.close()
+    if failed:
+        sys.exit(1)
