@@ -18,20 +18,21 @@ from monitor.errors import BiomonError
 HOST = "127.0.0.1"
 INSTALL_HINT = "Datasette is not installed: pip install 'biomon[web]'"
 
-# The columns the releases page shows; summary_html, text and the bookkeeping columns stay one
-# click away (Datasette 0.65 has no metadata to hide a column, so the canned queries and the
-# screenshot pick columns instead).
+# The columns worth a glance. Datasette 0.65 has no metadata to hide a column, so the canned
+# queries select these, and `?_col=` does on the table page; `truncate_cells_html` keeps the
+# long text cells short there.
 RELEASE_COLUMNS = ("id", "sort_time", "title", "issuer", "tickers", "primary_tag", "url")
+_SELECT = "select " + ", ".join(f"r.{column}" for column in RELEASE_COLUMNS)
 
-_RELEASES_BY_TAG = """\
-select r.id, r.sort_time, r.title, r.issuer, r.tickers, r.primary_tag, r.url
+_RELEASES_BY_TAG = f"""\
+{_SELECT}
 from release_tags t join releases r on r.id = t.release
 where t.tag = :tag
 order by r.sort_time desc, r.id desc
 limit 500"""
 
-_RELEASES_BY_TICKER = """\
-select r.id, r.sort_time, r.title, r.issuer, r.tickers, r.primary_tag, r.url
+_RELEASES_BY_TICKER = f"""\
+{_SELECT}
 from release_tickers t join releases r on r.id = t.release
 where t.symbol = upper(:symbol)
 order by r.sort_time desc, r.id desc
@@ -45,14 +46,15 @@ def database_name(db_path: Path | str) -> str:
 
 def url_name(name: str) -> str:
     """A database or table name as it appears in Datasette's URLs (its "tilde encoding")."""
-    return "".join(
-        char
-        if char.isascii() and (char.isalnum() or char in "_-")
-        else "+"
-        if char == " "
-        else "".join(f"~{byte:02X}" for byte in char.encode("utf-8"))
-        for char in name
-    )
+    parts = []
+    for char in name:
+        if char.isascii() and (char.isalnum() or char in "_-"):
+            parts.append(char)
+        elif char == " ":
+            parts.append("+")
+        else:
+            parts.extend(f"~{byte:02X}" for byte in char.encode("utf-8"))
+    return "".join(parts)
 
 
 def metadata(db_path: Path | str) -> dict:
@@ -118,7 +120,7 @@ def datasette_command(
         "--setting",
         "sql_time_limit_ms",
         "3000",
-        # Array facets over 100k releases need more than the default 200 ms.
+        # The default 200 ms is short for the JSON array facet on tickers in a big database.
         "--setting",
         "facet_time_limit_ms",
         "1000",

@@ -227,6 +227,10 @@ RULE_DATA: dict[str, dict] = {
                  r"|\bnot a guarantee\b",
                  r"\btax (?:credits?|certificates?|benefits?)\b|\bnet operating loss|(?:\bNOLs?\b)",
                  r"\boption to (?:in-?)?licen[cs]e|\boption to acquire\b|\bwarrants?\b"],
+        "strong": [
+            r"\b(?:we|company|it|they)\s+(?:were|was|have been|has been|had been)\s+awarded\b"
+            r"[^.;]{0,60}\bgrants?\b",
+        ],
         "shared": ("hedge", "background", "line_item", "quote", "dated", "cumulative"),
         "deep": True,
         "triggers": "grant award fund contract option support cooperative",
@@ -282,7 +286,12 @@ RULE_DATA: dict[str, dict] = {
                  r"|funding for|to advance(?: (?:a|an|the|its))?)\s+(?:planned\s+|future\s+"
                  r"|potential\s+|new\s+|ongoing\s+)?(?:phase|pivotal|clinical|trial)",
                  r"\bclinical trial (?:agreements?|material|supply)\b",
-                 r"\bbased on\b"],  # "designation based on Phase 2 data": the data are the basis
+                 # "designation based on Phase 2 data": the data are the basis, not the news
+                 r"\bbased on\b[^.;]{0,60}\b(?:data|results|findings)\b"],
+        "strong": [
+            r"\b(?:enrol(?:l)?ment|dosing) of (?:the )?first (?:patient|subject|participant)\b"
+            r"|\bfirst (?:patient|subject|participant) (?:enrol(?:l)?ment|dosing|dosed|enrolled)\b",
+        ],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": True,
         "triggers": (
@@ -533,6 +542,9 @@ class TagRule:
     shared: tuple[str, ...] = ()
     deep: bool = True
     subhead_mentions: bool = True
+    # Concrete events that count even inside a quote or beside a hedge ("we were awarded a
+    # grant", "first patient enrollment is anticipated"): still subject to the tag's vetoes.
+    strong: tuple[Clause, ...] = ()
     triggers: frozenset[str] | None = None  # None: test every sentence
     user: bool = False
 
@@ -558,6 +570,10 @@ class TagRule:
             return position
         if sentence.zone != LEAD and not self.deep:
             return None
+        if self.strong and not sentence.dated_before:
+            position = first_match(self.strong, text, lower, present)
+            if position is not None and first_match(self.veto, text, lower) is None:
+                return position
         if (sentence.quoted and "quote" in self.shared) or (
             sentence.dated_before and "dated" in self.shared
         ):
@@ -643,6 +659,7 @@ def build_rules(extra: dict[str, list[str]] | None = None) -> TagRules:
             deep=spec["deep"],
             subhead_mentions=spec.get("subhead_mentions", True),
             triggers=triggers,
+            strong=_compile_all(name, spec.get("strong", ()), triggers),
         )
     for name, patterns in (extra or {}).items():
         clauses = _compile_extra(name, patterns)
