@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from monitor.models import Message
 
 DEMO_FEEDS = Path(__file__).resolve().parent.parent / "data" / "demo"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
@@ -99,6 +102,37 @@ class FeedServer:
         return Route(body=candidate.read_bytes())
 
 
+# Releases the demo holds back on its first poll, then "publishes": the CLRB licensing seed (in
+# both feeds: one alert), a CLRB regulatory release (stored; CLRB alerts only on licensing,
+# grant and trial) and a SNGX release (SNGX alerts on every tag).
+LATE_RELEASES = ("9000000", "9000016", "9000047")
+_ITEM = re.compile(rb"<item>.*?</item>", re.DOTALL)
+
+
+def without_items(body: bytes, release_ids: tuple[str, ...]) -> bytes:
+    """A feed body with the items of `release_ids` taken out (they have not appeared yet)."""
+    marks = [f"<dc:identifier>{rid}</dc:identifier>".encode() for rid in release_ids]
+    return _ITEM.sub(lambda m: b"" if any(k in m.group(0) for k in marks) else m.group(0), body)
+
+
+class EchoNotifier:
+    """The demo's channel: prints what would be sent instead of sending it."""
+
+    def __init__(self, name: str, echo: Callable[[str], None]) -> None:
+        self.name = name
+        self.echo = echo
+
+    def probe(self) -> str | None:
+        return None
+
+    def send(self, message: Message) -> None:
+        if self.name == "email":
+            self.echo(f"  email   Subject: {message.title}")
+        else:
+            body = message.text.replace("\n", "\n          ")
+            self.echo(f"  desktop {message.title}\n          {body}")
+
+
 def demo_config_text(server: FeedServer, db_path: Path) -> str:
     """The temporary watchlist the demo polls with: one exchange feed, one organization feed."""
     return f"""\
@@ -119,6 +153,15 @@ alert_tags = ["licensing", "grant", "trial"]
 [[watch]]
 ticker = "SNGX"
 company = "Soligenix"
+
+[notify.desktop]
+enabled = true
+
+[notify.email]
+enabled = true
+host = "smtp.example.com"
+from = "biomon <you@example.com>"
+to = ["you@example.com"]
 """
 
 

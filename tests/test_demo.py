@@ -13,11 +13,13 @@ from monitor.cli import cli
 def test_demo_stores_the_clrb_seed_once_from_two_feeds(tmp_path):
     result = CliRunner().invoke(cli, ["demo", "--keep", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    first_poll = result.output.split("Second poll")[0]
-    already = [int(n) for n in re.findall(r"(\d+) already stored", first_poll)]
-    assert sum(already) == 3  # three releases are in both feeds: stored once
-    assert "26 new releases" in first_poll
-    assert "0 new releases, 0 failed feeds" in result.output  # the second poll stores nothing
+    first, second, third = re.split(r"Second poll|Third poll", result.output)
+    assert "23 new releases" in first  # the backlog: stored, no alert
+    assert "3 new releases" in second and "clrb.xml: 0 new, 9 already stored" in second
+    assert "[CLRB] licensing: Cellectar Biosciences Expands Iopofosine I 131" in second
+    assert "4 alerts sent" in second  # CLRB seed and SNGX release, desktop and email
+    assert "Rare Pediatric" not in second.split("Alerts it would send")[1]  # regulatory: no
+    assert "0 new releases" in third and "0 alerts sent" in third
     assert "Cellectar Biosciences Expands Iopofosine I 131" in result.output
 
     db = str(tmp_path / "biomon.db")

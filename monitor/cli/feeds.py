@@ -155,11 +155,7 @@ def demo(feeds_dir: str | None, keep: str | None) -> None:
             click.echo(f"Serving {folder} at {server.base_url}; config {config_path}\n")
             store = Store(config.storage.path)
             try:
-                click.echo("First poll:")
-                poll_and_print(config, store)
-                click.echo("\nSecond poll (an unchanged feed is not even parsed again):")
-                poll_and_print(config, store)
-                click.echo("")
+                _demo_polls(config, store, server, folder)
                 watched = tuple(w.ticker for w in config.watch if w.ticker)
                 rows = store.query(ReleaseQuery(tickers=watched, limit=15))
                 write_rows(
@@ -170,12 +166,38 @@ def demo(feeds_dir: str | None, keep: str | None) -> None:
             finally:
                 store.close()
         if keep:
-            click.echo(f"\nKept. Try: biomon --db {config.storage.path} history --ticker CLRB")
+            click.echo(f"\nKept. Try: biomon --db {config.storage.path} history ticker:CLRB")
         else:
             click.echo("\nTo keep the database: biomon demo --keep DIR")
     finally:
         if tmp:
             tmp.cleanup()
+
+
+def _demo_polls(config: Config, store: Store, server, folder: Path) -> None:
+    """Backlog without alerts, then new releases alert once, then nothing twice."""
+    from monitor.demo import LATE_RELEASES, EchoNotifier, without_items
+    from monitor.outbox import Outbox
+
+    for name in ("nasdaq.xml", "clrb.xml"):
+        server.add(name, without_items((folder / name).read_bytes(), LATE_RELEASES))
+    outbox = Outbox(
+        store,
+        config.notify,
+        {name: EchoNotifier(name, click.echo) for name in ("desktop", "email")},
+    )
+    click.echo("First poll: the feeds' backlog is stored without alerting")
+    poll_and_print(config, store)
+    for name in ("nasdaq.xml", "clrb.xml"):
+        server.routes.pop("/" + name)  # the full files again: three releases "appear"
+    click.echo("\nSecond poll: new releases appear (one is in both feeds: stored once)")
+    poll_and_print(config, store)
+    click.echo("\nAlerts it would send (CLRB alerts on licensing, grant, trial; SNGX on any tag):")
+    report = outbox.deliver()
+    click.echo(f"  {report.sent} alerts sent")
+    click.echo("\nThird poll: nothing changed, nothing parsed, nothing sent twice")
+    poll_and_print(config, store)
+    click.echo(f"  {outbox.deliver().sent} alerts sent\n")
 
 
 @cli.command()

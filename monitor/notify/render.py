@@ -49,8 +49,10 @@ def desktop_text(content: AlertContent) -> tuple[str, str]:
     title = f"{lead_symbol(content)} · {_label(content)}"
     body = _one_line(content.title)
     evidence = _evidence(content, content.primary) if content.primary else ()
-    if evidence:
-        body = f"{body}\n{_one_line(evidence[0])}"
+    # The headline is often the first evidence: show the first sentence that adds something.
+    extra = [e for e in evidence if _one_line(e) != _one_line(content.title)]
+    if extra:
+        body = f"{body}\n{_one_line(extra[0])}"
     return title, shorten(body, DESKTOP_BODY_CHARS, collapse=False)
 
 
