@@ -132,6 +132,7 @@ def parse_query(text: str) -> ReleaseQuery:
             if negate and name not in excluded:
                 raise QueryError(text, column, f"-{name}: only ticker and tag can be excluded")
             (excluded if negate else filters)[name].append(value)
+            fts.append((f"{_FIELD}{'-' if negate else ''}{name}", column))
         elif match.group("phrase"):
             phrase = match.group("phrase")
             star = phrase.endswith("*")
@@ -152,7 +153,48 @@ def parse_query(text: str) -> ReleaseQuery:
                 fts.append((_quote_word(word[1:], text, column), column))
             else:
                 fts.append((_quote_word(word, text, column), column))
-    return _build(text, filters, excluded, _check_fts(text, fts))
+    return _build(text, filters, excluded, _check_fts(text, _drop_field_glue(text, fts)))
+
+
+_FIELD = "\x00field:"  # a placeholder where a field filter stood among the free-text tokens
+
+
+def _drop_field_glue(text: str, tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Remove field placeholders with the AND/OR and parentheses that only joined filters.
+
+    `tag:grant OR tag:licensing` and `(tag:grant OR tag:licensing)` mean what repeating a
+    field means (any of them); OR between two different fields has no meaning here.
+    """
+    result = list(tokens)
+    for index, (token, column) in enumerate(result):
+        if token == "OR" and 0 < index < len(result) - 1:
+            before, after = result[index - 1][0], result[index + 1][0]
+            if before.startswith(_FIELD) and after.startswith(_FIELD) and before != after:
+                raise QueryError(
+                    text, column, "OR joins filters of one field only; run two queries"
+                )
+    changed = True
+    while changed:
+        changed = False
+        for index, (token, _) in enumerate(result):
+            if not token.startswith(_FIELD):
+                continue
+            # An operator is glue only when it joins this filter to something on its other side.
+            glue = [
+                i
+                for i, beyond in ((index - 1, index - 2), (index + 1, index + 2))
+                if 0 <= beyond < len(result) and result[i][0] in ("AND", "OR")
+            ]
+            drop = {index, *glue[:1]}
+            result = [t for i, t in enumerate(result) if i not in drop]
+            changed = True
+            break
+        for index in range(len(result) - 1):
+            if result[index][0] == "(" and result[index + 1][0] == ")":
+                result = result[:index] + result[index + 2 :]
+                changed = True
+                break
+    return result
 
 
 def _skip_space(text: str, position: int) -> int:

@@ -47,7 +47,7 @@ grants = "tag:grant since:2021"
 
 @pytest.fixture
 def config(write_config, tmp_path):
-    path = write_config(CONFIG.replace("(tag:licensing OR tag:deal)", "tag:licensing"))
+    path = write_config(CONFIG)
     store = Store(tmp_path / "q.db")
     releases = [
         Release(
@@ -137,6 +137,7 @@ def test_json_csv_and_markdown_shapes(config):
             .invoke(cli, ["--config", str(config), "history", "ticker:SNGX", "--format", fmt])
             .output
         )  # noqa: E731
+
     record = json.loads(run("json"))
     assert {"id", "source", "title", "url", "published", "tickers", "primary"} <= set(record)
     assert record["primary"] == "grant"
@@ -235,3 +236,22 @@ def test_timeline_lists_a_tickers_releases_oldest_first_with_facts(config):
     assert any(
         "Wisconsin Alumni Research Foundation" in c for c in rows[2]["facts"]["counterparties"]
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("tag:grant OR tag:licensing", ["5", "2", "4", "1"]),
+        ("ticker:CLRB (tag:grant OR tag:licensing)", ["2", "1"]),
+        ("tag:grant OR tag:licensing WARF", ["2"]),
+    ],
+)
+def test_or_between_filters_of_one_field_means_any(config, query, expected):
+    assert ids(config, query) == expected
+
+
+def test_or_between_different_fields_is_refused(config):
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "history", "ticker:CLRB OR tag:grant"]
+    )
+    assert result.exit_code == 2 and "OR joins filters of one field only" in result.output
