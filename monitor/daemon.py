@@ -128,6 +128,9 @@ class Daemon:
             recovered = self.outbox.recover(older_than=0)  # we hold the lock: no one else sends
             if recovered:
                 log.info("%d alert(s) claimed by a stopped process are pending again", recovered)
+            retried = self.outbox.retry_now()  # a restart often follows a fix: try at once
+            if retried:
+                log.info("%d pending alert(s) will be tried again now", retried)
             self.started = self.now()
             self._beat(started=True)
             self.scheduler = BackgroundScheduler(
@@ -219,7 +222,9 @@ class Daemon:
         if last and not in_busy_hours(self.config, now) and now - last < timedelta(seconds=idle):
             return  # outside busy hours: poll every idle_interval only
         self.last_polled[url] = now
-        self.poller.poll((url,))
+        report = self.poller.poll((url,))
+        if report.new:
+            self._deliver()  # alert latency is poll latency: send what this poll queued now
 
     def _deliver(self) -> None:
         if not self.notifiers:

@@ -80,6 +80,15 @@ class Outbox:
             )
         return cursor.rowcount
 
+    def retry_now(self) -> int:
+        """Make every pending alert due now (its backoff is forgotten); return how many."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE alerts SET next_attempt = ? WHERE status = 'pending' AND next_attempt > ?",
+                [iso(self.now()), iso(self.now())],
+            )
+        return cursor.rowcount
+
     def deliver(self) -> DeliveryReport:
         """Send every due alert on every channel that has a notifier."""
         report = DeliveryReport()
