@@ -5,13 +5,15 @@
 Prints seconds per pass for biomon's concurrent pass, for the same pass one feed at a time, and
 for the naive baseline (a loop of GET + feedparser.parse with no validators), all in this run.
 The feeds are spread over several loopback addresses (127.0.0.x) because biomon limits requests
-per host; each answer waits `--latency` seconds to stand in for a network round trip.
+per host; each answer waits `--latency` seconds to stand in for a network round trip. The
+servers run in a process of their own, so the pollers measured do not share its interpreter.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import multiprocessing
 import sys
 import tempfile
 import threading
@@ -98,6 +100,21 @@ def biomon_pass(poller: Poller) -> tuple[float, int]:
     return time.perf_counter() - started, report.new
 
 
+def serve(count: int, hosts: int, latency: float, pipe) -> None:
+    """The feed servers' process: send the URLs, then advance the feeds on request."""
+    feeds = Feeds(count, latency)
+    servers = [FeedServer(host=f"127.0.0.{h + 1}").__enter__() for h in range(hosts)]
+    pipe.send([servers[i % hosts].add(f"feed/{i}", handler=feeds.handler(i)) for i in range(count)])
+    while True:
+        command = pipe.recv()
+        if command == "stop":
+            break
+        feeds.advance(command)
+        pipe.send("ok")
+    for server in servers:
+        server.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
@@ -106,12 +123,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=40)
     args = parser.parse_args()
 
-    feeds = Feeds(args.feeds, args.latency)
-    servers = [FeedServer(host=f"127.0.0.{h + 1}").__enter__() for h in range(args.hosts)]
-    urls = [
-        servers[i % args.hosts].add(f"feed/{i}", handler=feeds.handler(i))
-        for i in range(args.feeds)
-    ]
+    here, there = multiprocessing.Pipe()
+    process = multiprocessing.Process(
+        target=serve, args=(args.feeds, args.hosts, args.latency, there)
+    )
+    process.start()
+    urls = here.recv()
+
+    def advance(share: float) -> None:
+        here.send(share)
+        here.recv()
+
     workdir = Path(tempfile.mkdtemp(prefix="biomon-bench-"))
     results = {}
     for label, workers, per_host in (
@@ -127,14 +149,16 @@ def main() -> None:
         config = load_config(config_path)
         poller = Poller.create(config, Store(config.storage.path))
         warm, _ = biomon_pass(poller)  # first pass: every feed is new, validators get stored
-        feeds.advance(0.05)
+        advance(0.05)
         seconds, new = biomon_pass(poller)
         results[label] = (seconds, new)
         print(f"{label:22s} first pass {warm:7.2f} s   steady pass {seconds:7.2f} s   ({new} new)")
         poller.client.close()
-    feeds.advance(0.05)
+    advance(0.05)
     naive = naive_pass(urls)
     print(f"{'naive sequential':22s} {'':24s}steady pass {naive:7.2f} s")
+    here.send("stop")
+    process.join(10)
     concurrent = results["biomon, concurrent"][0]
     print()
     print(
@@ -142,8 +166,6 @@ def main() -> None:
     )
     print(f"speed-up vs one by one:       {results['biomon, one by one'][0] / concurrent:6.1f}x")
     print(f"speed-up vs naive sequential: {naive / concurrent:6.1f}x")
-    for server in servers:
-        server.close()
 
 
 if __name__ == "__main__":
