@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 
 from monitor.classify import classify
-from monitor.classify.tags import TagRules, build_rules
+from monitor.classify.engine import TagRules, build_rules
 from monitor.config import Config
 from monitor.errors import ConfigError, FeedError
 from monitor.fetch import HostLimiter, fetch, make_client

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitor.classify import TAGS, classify
+from monitor.classify.engine import DEFAULT_RULES, TagRules, build_rules
 from monitor.classify.sections import split_release, split_sentences
-from monitor.classify.tags import DEFAULT_RULES, TagRules, build_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = FIXTURES / "clrb-2023-12-19-warf-license.txt"

@@ -9,9 +9,10 @@ tag's rules (`tags`) are matched sentence by sentence; the boilerplate never ear
 from __future__ import annotations
 
 from ..models import Classification
+from .engine import DEFAULT_RULES, TagRules, build_rules
 from .facts import extract_facts
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence, split_release
-from .tags import DEFAULT_RULES, MERGER, PRIORITY, RECAP, TAGS, TagRules, build_rules
+from .tags import MERGER, PRIORITY, RECAP, TAGS
 
 __all__ = ["TAGS", "TagRules", "build_rules", "classify"]
 
