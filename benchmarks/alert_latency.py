@@ -65,14 +65,16 @@ def naive_poller(
         stop.wait(interval)
 
 
-def measure(server: FeedServer, path: str, sink: SmtpSink, count: int, seed: int) -> list[float]:
+def measure(
+    server: FeedServer, path: str, sink: SmtpSink, count: int, seed: int, interval: float
+) -> list[float]:
     import random
 
     rng = random.Random(seed)
     items = list(BACKLOG)
     latencies = []
     for n in range(count):
-        time.sleep(rng.uniform(0.2, 1.5))
+        time.sleep(rng.uniform(0.2, interval + 0.2))  # any moment of the poll cycle
         new = release(seed * 1000 + n)
         items.insert(0, new)
         server.add(path, feed(*items[:20]))
@@ -122,8 +124,8 @@ def main() -> None:
         time.sleep(args.interval + 2)  # both have stored the backlog
         results: dict[str, list[float]] = {}
         runs = [
-            threading.Thread(target=lambda: results.__setitem__("biomon", measure(server, "biomon.xml", ours, args.releases, 1))),
-            threading.Thread(target=lambda: results.__setitem__("naive", measure(server, "naive.xml", theirs, args.releases, 2))),
+            threading.Thread(target=lambda: results.__setitem__("biomon", measure(server, "biomon.xml", ours, args.releases, 1, args.interval))),
+            threading.Thread(target=lambda: results.__setitem__("naive", measure(server, "naive.xml", theirs, args.releases, 2, args.interval))),
         ]  # fmt: skip
         for run in runs:
             run.start()

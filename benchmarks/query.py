@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.query import parse_query, run_query
-from monitor.store import Store, title_key
+from monitor.schema import title_key
+from monitor.store import Store
 
 EVAL = ROOT.parent / "shared" / "eval-dev" / "releases.jsonl"
 TAGS = ["licensing", "grant", "trial", "regulatory", "financing", "deal", "earnings", "patent",

@@ -85,6 +85,7 @@ class ParseResult:
     releases: tuple[Release, ...]
     failed_items: int = 0
     warning: str | None = None  # e.g. feedparser's bozo exception, when entries were still usable
+    known_ids: tuple[str, ...] = ()  # items already stored, left unparsed
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 
 import feedparser
 
@@ -25,8 +26,55 @@ def strip_doctype(body: bytes) -> bytes:
     return _DOCTYPE.sub(b"", body, count=1)
 
 
-def parse_feed(url: str, body: bytes, content_type: str = "") -> ParseResult:
-    """Parse one feed body; raise FeedError when it is not a feed at all."""
+# GlobeNewswire items carry their id in plain sight, so items already stored can be dropped
+# before feedparser (the costly part) reads the rest: a changed feed is usually one new item
+# and nineteen known ones.
+_ITEM = re.compile(rb"<item\b[^>]*>.*?</item\s*>", re.DOTALL)
+_ITEM_ID = re.compile(rb"<dc:identifier>\s*(\d+)\s*</dc:identifier>")
+_ITEM_URL_ID = re.compile(rb"/news-release/\d{4}/\d{1,2}/\d{1,2}/(\d+)/")
+
+
+def drop_known_items(
+    body: bytes, known: Callable[[list[str]], set[str]]
+) -> tuple[bytes, tuple[str, ...]]:
+    """The body without the items whose release ids `known` reports, and those ids.
+
+    When any item's id cannot be read, the body is returned whole: feedparser decides.
+    """
+    spans, ids = [], []
+    for match in _ITEM.finditer(body):
+        chunk = match.group(0)
+        found = _ITEM_ID.search(chunk) or _ITEM_URL_ID.search(chunk)
+        if not found:
+            return body, ()
+        spans.append(match.span())
+        ids.append(found.group(1).decode())
+    stored = known(ids) if ids else set()
+    if not stored:
+        return body, ()
+    parts, position = [], 0
+    for (start, end), release_id in zip(spans, ids, strict=True):
+        if release_id in stored:
+            parts.append(body[position:start])
+            position = end
+    parts.append(body[position:])
+    return b"".join(parts), tuple(i for i in ids if i in stored)
+
+
+def parse_feed(
+    url: str,
+    body: bytes,
+    content_type: str = "",
+    known: Callable[[list[str]], set[str]] | None = None,
+) -> ParseResult:
+    """Parse one feed body; raise FeedError when it is not a feed at all.
+
+    With `known` (release ids -> those already stored), stored items are not parsed again;
+    their ids come back in `known_ids`.
+    """
+    known_ids: tuple[str, ...] = ()
+    if known is not None:
+        body, known_ids = drop_known_items(body, known)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -38,7 +86,7 @@ def parse_feed(url: str, body: bytes, content_type: str = "") -> ParseResult:
     if parsed.get("bozo"):
         problem = parsed.get("bozo_exception")
         warning = f"{type(problem).__name__}: {problem}".splitlines()[0] if problem else "not clean"
-    if not entries and not _looks_like_feed(parsed):
+    if not entries and not known_ids and not _looks_like_feed(parsed):
         kind = content_type.split(";")[0].strip() or "unknown content type"
         if not body.strip():
             raise FeedError(url, "not a feed: empty body")
@@ -52,7 +100,9 @@ def parse_feed(url: str, body: bytes, content_type: str = "") -> ParseResult:
             releases.append(globenewswire.entry_to_release(entry, feed_url=url))
         except (ValueError, KeyError, TypeError, AttributeError):
             failed += 1
-    return ParseResult(releases=tuple(releases), failed_items=failed, warning=warning)
+    return ParseResult(
+        releases=tuple(releases), failed_items=failed, warning=warning, known_ids=known_ids
+    )
 
 
 def _looks_like_feed(parsed) -> bool:

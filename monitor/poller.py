@@ -23,6 +23,7 @@ from monitor.parse import parse_feed
 from monitor.query import QueryError, ReleaseQuery, parse_query
 from monitor.rules import Match, match
 from monitor.schedule import Policy, after_fetch, waiting_reason
+from monitor.sources import globenewswire
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,12 @@ class Poller:
             report = FeedReport(url, skipped="unchanged", **common)
         elif result.ok:
             try:
-                parsed = parse_feed(result.url, result.body, result.content_type)
+                parsed = parse_feed(
+                    result.url,
+                    result.body,
+                    result.content_type,
+                    known=lambda ids: self.store.known_ids(globenewswire.SOURCE, ids),
+                )
             except FeedError as error:
                 result = replace(result, error=error.reason)
                 report = FeedReport(url, error=error.reason, **common)
@@ -149,14 +155,16 @@ class Poller:
                     classify=self.classify,
                     match=self.match if alerting else None,
                 )
-                items, body_hash = len(parsed.releases), _digest(result.body)
+                self.store.link_seen(globenewswire.SOURCE, parsed.known_ids, url)
+                items = len(parsed.releases) + len(parsed.known_ids)
+                body_hash = _digest(result.body)
                 new = saved.new
                 if _gap_possible(state, saved.new, items, url in self.config.paged_feeds()):
                     new += self._page_back(state, first_page=items)
                 report = FeedReport(
                     url,
                     new=new,
-                    already=saved.already,
+                    already=saved.already + len(parsed.known_ids),
                     failed=parsed.failed_items,
                     warning=parsed.warning,
                     **common,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -16,195 +15,12 @@ from monitor.errors import StoreError
 from monitor.models import Classification, FeedReport, FeedState, Release
 from monitor.query import ReleaseQuery, run_query, where_clauses
 from monitor.rules import Match
+from monitor.schema import DUPLICATE_WINDOW_DAYS, migrate, title_key
 
 
 def utc_now() -> str:
     """The current time as the ISO 8601 UTC string stored everywhere."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ---- migrations: each runs once, in order, in one transaction; PRAGMA user_version counts them.
-
-
-def _m001_base(db: sqlite_utils.Database) -> None:
-    db["releases"].create(
-        {
-            "id": int,
-            "source": str,
-            "release_id": str,
-            "url": str,
-            "title": str,
-            "summary_html": str,
-            "text": str,
-            "published_utc": str,
-            "published_raw": str,
-            "sort_time": str,  # published_utc, or first_seen when the date was unreadable
-            "issuer": str,
-            "language": str,
-            "subjects": str,  # JSON array
-            "tickers": str,  # JSON array of "EXCHANGE:SYMBOL"
-            "first_seen": str,
-            "feed_url": str,  # the feed it was first seen in
-        },
-        pk="id",
-        not_null={"source", "release_id", "title", "first_seen", "sort_time"},
-    )
-    db["releases"].create_index(["source", "release_id"], unique=True)
-    db["releases"].create_index(["sort_time"])
-    db["release_tickers"].create(
-        {"release": int, "exchange": str, "symbol": str},
-        pk=("release", "exchange", "symbol"),
-        foreign_keys=[("release", "releases", "id")],
-    )
-    db["release_tickers"].create_index(["symbol", "exchange"])
-    db["feeds"].create(
-        {
-            "url": str,
-            "added": str,
-            "last_polled": str,
-            "last_success": str,
-            "last_status": str,  # "ok", or the one-line reason of the last failure
-            "last_error": str,
-            "last_warning": str,
-            "consecutive_failures": int,
-            "last_items": int,
-        },
-        pk="url",
-    )
-
-
-def _m002_seen_in_and_fts(db: sqlite_utils.Database) -> None:
-    db["release_feeds"].create(
-        {"release": int, "feed_url": str, "first_seen": str},
-        pk=("release", "feed_url"),
-        foreign_keys=[("release", "releases", "id")],
-    )
-    db["releases"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
-
-
-def _m003_feed_state(db: sqlite_utils.Database) -> None:
-    feeds = db["feeds"]
-    for column in (
-        "fetch_url",
-        "etag",
-        "last_modified",
-        "body_hash",
-        "not_before",
-        "next_poll",
-        "disabled",
-        "last_page_fill",
-    ):
-        feeds.add_column(column, str)
-    db["release_feeds"].create_index(["feed_url", "first_seen"])
-
-
-def _m004_tags(db: sqlite_utils.Database) -> None:
-    db["releases"].add_column("primary_tag", str)
-    db["releases"].add_column("facts", str)  # JSON object of lists
-    db["release_tags"].create(
-        {"release": int, "tag": str, "evidence": str},  # evidence: JSON array of sentences
-        pk=("release", "tag"),
-        foreign_keys=[("release", "releases", "id")],
-    )
-    db["release_tags"].create_index(["tag", "release"])
-
-
-def _m005_alerts(db: sqlite_utils.Database) -> None:
-    db["releases"].add_column("title_key", str)
-    db["releases"].add_column("duplicate_of", int)
-    for row_id, title in db.execute("SELECT id, title FROM releases").fetchall():
-        db.execute("UPDATE releases SET title_key = ? WHERE id = ?", [title_key(title), row_id])
-    db["releases"].create_index(["title_key"])
-    db["alerts"].create(
-        {
-            "id": int,
-            "release": int,
-            "channel": str,
-            "rule": str,
-            "ticker": str,
-            "status": str,  # pending | sending | sent | failed
-            "attempts": int,
-            "next_attempt": str,
-            "last_error": str,
-            "created": str,
-            "claimed_at": str,
-            "sent_at": str,
-        },
-        pk="id",
-        not_null={"release", "channel", "status", "created"},
-        foreign_keys=[("release", "releases", "id")],
-    )
-    # The exactly-once key: one alert per release and channel, whatever matched it.
-    db["alerts"].create_index(["release", "channel"], unique=True)
-    db["alerts"].create_index(["status", "channel", "next_attempt"])
-    db["channel_state"].create({"channel": str, "last_digest": str}, pk="channel")
-
-
-def _m006_daemon(db: sqlite_utils.Database) -> None:
-    # One row: the running (or last) `biomon run`, its heartbeat and its alarm state.
-    db["daemon"].create(
-        {
-            "id": int,
-            "pid": int,
-            "started": str,
-            "last_beat": str,
-            "stopped": str,
-            "alarm_since": str,
-        },
-        pk="id",
-    )
-
-
-def _m007_backfill(db: sqlite_utils.Database) -> None:
-    feeds = db["feeds"]
-    feeds.add_column("backfill_next", int)  # the offset an interrupted backfill resumes at
-    feeds.add_column("backfill_found_new", int)
-    feeds.add_column("backfill_done", str)  # when the last backfill finished
-
-
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _m001_base,
-    _m002_seen_in_and_fts,
-    _m003_feed_state,
-    _m004_tags,
-    _m005_alerts,
-    _m006_daemon,
-    _m007_backfill,
-)
-
-# Updates and corrections arrive as new releases; their title, less this prefix, finds the original.
-_UPDATE_PREFIX = re.compile(
-    r"^\s*(?:update[ds]?|correct(?:ion|ed|ing)(?:\s+and\s+replacing)?|replacing|repeat|"
-    r"re-?issued?|retransmission|notice\s+to\s+disregard)\b\s*(?:--|[-:\u2013\u2014])?\s*",
-    re.IGNORECASE,
-)
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-DUPLICATE_WINDOW_DAYS = 3
-
-
-def title_key(title: str) -> str:
-    """A title reduced for finding copies: no UPDATE/CORRECTION prefix, case or punctuation."""
-    previous = None
-    while previous != title:
-        previous, title = title, _UPDATE_PREFIX.sub("", title, count=1)
-    return _NON_WORD.sub(" ", title.lower()).strip()
-
-
-def migrate(db: sqlite_utils.Database, upto: int | None = None) -> int:
-    """Apply pending migrations (all, or up to number `upto`); return the schema version."""
-    target = len(MIGRATIONS) if upto is None else upto
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise StoreError(
-            f"{db.conn.execute('PRAGMA database_list').fetchone()[2]}: schema version {version}"
-            " is newer than this biomon knows; upgrade biomon"
-        )
-    while version < target:
-        with db.atomic():
-            MIGRATIONS[version](db)
-            version += 1
-            db.execute(f"PRAGMA user_version = {version}")
-    return version
 
 
 @dataclass(frozen=True)
@@ -403,6 +219,27 @@ class Store:
             "SELECT tag, evidence FROM release_tags WHERE release = ? ORDER BY tag", [row_id]
         ).fetchall()
         return [(tag, json.loads(evidence or "[]")) for tag, evidence in rows]
+
+    def known_ids(self, source: str, release_ids: Sequence[str]) -> set[str]:
+        """Those of `release_ids` (of one source) already stored."""
+        marks = ", ".join("?" for _ in release_ids)
+        rows = self.db.conn.execute(
+            f"SELECT release_id FROM releases WHERE source = ? AND release_id IN ({marks})",
+            [source, *release_ids],
+        )
+        return {row[0] for row in rows}
+
+    def link_seen(self, source: str, release_ids: Sequence[str], feed_url: str) -> None:
+        """Record that stored releases were seen in `feed_url` (first sighting kept)."""
+        if not release_ids:
+            return
+        marks = ", ".join("?" for _ in release_ids)
+        with self.db.atomic():
+            self.db.conn.execute(
+                "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
+                f"SELECT id, ?, ? FROM releases WHERE source = ? AND release_id IN ({marks})",
+                [feed_url, self.clock(), source, *release_ids],
+            )
 
     def known_release_ids(self, releases: Sequence[Release]) -> set[str]:
         """The release ids among `releases` already stored."""

@@ -11,7 +11,8 @@ from monitor.models import Message
 from monitor.notify.base import NotifyError
 from monitor.outbox import Outbox, in_quiet_hours
 from monitor.poller import Poller
-from monitor.store import Store, title_key
+from monitor.schema import title_key
+from monitor.store import Store
 from tests.conftest import config_text
 from tests.gnw import Item, feed
 

@@ -8,7 +8,8 @@ import sqlite_utils
 
 from monitor.models import Release, Ticker
 from monitor.query import ReleaseQuery, fts_query
-from monitor.store import Store, migrate
+from monitor.schema import migrate
+from monitor.store import Store
 
 
 def release(release_id: str, title: str = "A release", text: str = "", **fields) -> Release:
