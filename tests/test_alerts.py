@@ -274,3 +274,30 @@ def test_digest_gathers_alerts_into_one_message(setup, write_config):
     clock[0] = created + timedelta(minutes=61)
     assert outbox.deliver().sent == 3
     assert len(recorder.sent) == 1 and "3 alerts" in recorder.sent[0].title
+
+
+def test_notify_test_sends_through_a_real_smtp_server_and_names_failures(write_config):
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from tests.smtp import SmtpSink, free_port
+
+    sink = SmtpSink().start()
+    try:
+        path = write_config(config_text(["http://127.0.0.1:1/x"]) + sink.email_config())
+        result = CliRunner().invoke(
+            cli, ["--config", str(path), "notify-test", "--channel", "email"]
+        )
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == "email: sent"
+        assert sink.subjects() == ["[TEST] other: biomon test alert: your notifications work"]
+    finally:
+        sink.stop()
+    closed = write_config(
+        config_text(["http://127.0.0.1:1/x"])
+        + sink.email_config().replace(f"port = {sink.port}", f"port = {free_port()}"),
+        name="closed.toml",
+    )
+    result = CliRunner().invoke(cli, ["--config", str(closed), "notify-test", "--channel", "email"])
+    assert result.exit_code == 1
+    assert result.output.startswith("email: FAILED cannot connect to 127.0.0.1:")

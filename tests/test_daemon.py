@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -204,3 +205,19 @@ def test_heartbeat_alarm_fires_when_polling_fails_and_again_on_recovery(world):
     time.sleep(1)
     assert smtp.subjects().count("biomon: no successful poll") == 1
     assert smtp.subjects().count("biomon: polling again") == 1
+
+
+def test_json_logs_are_one_object_per_line(world):
+    server, smtp, write, start, tmp_path = world
+    config = write()
+    daemon = Daemon(config)
+    daemon.handle = open(daemon.log, "a")  # noqa: SIM115
+    daemon.process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run", "--log-format", "json"],
+        stdout=daemon.handle, stderr=subprocess.STDOUT, cwd=tmp_path,
+    )  # fmt: skip
+    daemon.wait_log("5 new, 0 stored")
+    assert daemon.stop() == 0
+    records = [json.loads(line) for line in daemon.text().splitlines() if line.strip()]
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any("5 new, 0 stored, 0 failed" in r["message"] for r in records)
