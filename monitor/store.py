@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -288,7 +288,7 @@ class Store:
         """Keep a feed's state and the outcome of its last poll, in one write."""
         # Plain SQL: this runs once per feed per pass, a thousand times a minute on big setups.
         now = self.clock()
-        row = asdict(state) | {
+        row = {name: getattr(state, name) for name in _STATE_FIELDS} | {
             "added": now,
             "last_polled": now,
             "last_status": _status_line(report),

@@ -301,3 +301,34 @@ def test_notify_test_sends_through_a_real_smtp_server_and_names_failures(write_c
     result = CliRunner().invoke(cli, ["--config", str(closed), "notify-test", "--channel", "email"])
     assert result.exit_code == 1
     assert result.output.startswith("email: FAILED cannot connect to 127.0.0.1:")
+
+
+def test_watch_with_a_saved_query_alerts_only_on_matches(server, write_config):
+    rule = """
+[queries]
+radiopharma-deals = 'tag:licensing (radiopharm* OR radioligand)'
+[[watch]]
+query = "@radiopharma-deals"
+[notify.email]
+enabled = true
+host = "127.0.0.1"
+from = "a@example.com"
+to = ["b@example.com"]
+"""
+    url = server.add("f.xml", feed(BACKLOG[0]))
+    config = load_config(write_config(config_text([url], rule)))
+    store = Store(config.storage.path)
+    poller = Poller.create(config, store)
+    poller.poll()
+    other = Item(
+        "4000400",
+        "Acme Licenses Antibody",
+        text="Acme (NASDAQ: ACME) signed an exclusive license agreement for an antibody.",
+    )
+    server.add("f.xml", feed(NEW, other, BACKLOG[0]))
+    poller.poll(force=True)
+    alerts = pending(store)
+    assert [(a["release"], a["rule"]) for a in alerts] == [
+        (store.get("4000100")[0]["id"], "@radiopharma-deals")
+    ]
+    poller.client.close()
