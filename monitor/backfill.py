@@ -63,7 +63,8 @@ def backfill_feed(
             outcome = "end of feed"
             break
         with poller.lock:
-            known = store.known_release_ids(parsed.releases)
+            source = parsed.releases[0].source
+            known = store.known_ids(source, [r.release_id for r in parsed.releases])
             saved = store.save_releases(parsed.releases, feed_url=url, classify=poller.classify)
         new += saved.new
         # Feed order is newest first: a known release after new ones joins the stored history.

@@ -241,18 +241,6 @@ class Store:
                 [feed_url, self.clock(), source, *release_ids],
             )
 
-    def known_release_ids(self, releases: Sequence[Release]) -> set[str]:
-        """The release ids among `releases` already stored."""
-        found = set()
-        for release in releases:
-            row = self.db.execute(
-                "SELECT 1 FROM releases WHERE source = ? AND release_id = ?",
-                [release.source, release.release_id],
-            ).fetchone()
-            if row:
-                found.add(release.release_id)
-        return found
-
     def backfill_state(self, url: str) -> dict:
         row = next(iter(self.db["feeds"].rows_where("url = ?", [url])), {})
         return {
