@@ -256,4 +256,8 @@ def _clean_name(name: str) -> str:
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
+    """First spelling of each item, case aside ("$2 Million", then "$2 million")."""
+    seen: dict[str, str] = {}
+    for item in items:
+        seen.setdefault(item.casefold(), item)
+    return tuple(seen.values())
