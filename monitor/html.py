@@ -19,7 +19,6 @@ _BLOCK_TAG = re.compile(
     r"<(?:/?(?:p|div|li|tr|h[1-6]|table|ul|ol|pre|blockquote)\b[^>]*|br\s*/?)>", re.IGNORECASE
 )
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_INLINE_SPACE = re.compile(r"[ \t\r\f\v\xa0\u2009\u202f]+")
 _MANY_BREAKS = re.compile(r"\n{3,}")
 
 
@@ -42,5 +41,6 @@ def _mark(match: re.Match[str]) -> str:
 
 
 def _tidy(text: str) -> str:
-    lines = (_INLINE_SPACE.sub(" ", line).strip() for line in text.split("\n"))
-    return _MANY_BREAKS.sub("\n\n", "\n".join(lines)).strip()
+    # str.split() collapses every kind of space (nbsp, thin space) in C: twice a regex's speed.
+    text = "\n".join([" ".join(line.split()) for line in text.split("\n")])
+    return _MANY_BREAKS.sub("\n\n", text).strip()

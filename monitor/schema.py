@@ -151,6 +151,20 @@ def _m007_backfill(db: sqlite_utils.Database) -> None:
     feeds.add_column("backfill_done", str)  # when the last backfill finished
 
 
+def _m008_fts_on_text_changes(db: sqlite_utils.Database) -> None:
+    # sqlite-utils' update trigger re-indexes a release's text on any UPDATE (re-tagging, marking
+    # a copy): re-index only when the indexed columns change. Same name, so sqlite-utils'
+    # disable_fts/enable_fts(replace=True) still find it.
+    db.execute("DROP TRIGGER IF EXISTS releases_au")
+    db.execute(
+        "CREATE TRIGGER releases_au AFTER UPDATE OF title, text ON releases BEGIN\n"
+        "  INSERT INTO releases_fts (releases_fts, rowid, title, text)"
+        " VALUES ('delete', old.rowid, old.title, old.text);\n"
+        "  INSERT INTO releases_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);\n"
+        "END"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
@@ -159,6 +173,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m005_alerts,
     _m006_daemon,
     _m007_backfill,
+    _m008_fts_on_text_changes,
 )
 
 # Updates and corrections arrive as new releases; their title, less this prefix, finds the original.

@@ -82,13 +82,9 @@ class Store:
                 else:
                     new += 1
                     classification = classify(release) if classify else None
-                    row_id = self._insert(release, seen_at, classification)
-                    original = self._original_of(row_id, release)
-                    if original:
-                        self.db.execute(
-                            "UPDATE releases SET duplicate_of = ? WHERE id = ?", [original, row_id]
-                        )
-                    elif match and classification:
+                    original = self._original_of(release)
+                    row_id = self._insert(release, seen_at, classification, original)
+                    if match and classification and not original:
                         matches = match(release, classification, row_id)
                         self._queue_alerts(row_id, matches, seen_at)
                 if feed_url:
@@ -99,8 +95,8 @@ class Store:
                     )
         return SaveResult(new=new, already=already)
 
-    def _original_of(self, row_id: int, release: Release) -> int | None:
-        """An earlier release this one repeats (an UPDATE, a correction, a copy), if stored."""
+    def _original_of(self, release: Release) -> int | None:
+        """A stored release this one repeats (an UPDATE, a correction, a copy), if any."""
         when = release.published_utc
         if not when:
             return None
@@ -108,9 +104,9 @@ class Store:
         low = (day - timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
         high = (day + timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
         row = self.db.execute(
-            "SELECT id FROM releases WHERE title_key = ? AND id != ? AND sort_time BETWEEN ? AND ?"
+            "SELECT id FROM releases WHERE title_key = ? AND sort_time BETWEEN ? AND ?"
             " ORDER BY id LIMIT 1",
-            [title_key(release.title), row_id, low, high],
+            [title_key(release.title), low, high],
         ).fetchone()
         return row[0] if row else None
 
@@ -132,15 +128,21 @@ class Store:
             ignore=True,
         )
 
-    def _insert(self, release: Release, seen_at: str, classification: Classification | None) -> int:
+    def _insert(
+        self,
+        release: Release,
+        seen_at: str,
+        classification: Classification | None,
+        duplicate_of: int | None = None,
+    ) -> int:
         # The hot path of ingest: plain SQL (sqlite-utils' insert re-reads the schema per call).
         primary = classification.primary if classification else None
         facts = json.dumps(classification.facts.to_dict()) if classification else None
         cursor = self.db.conn.execute(
             "INSERT INTO releases (source, release_id, url, title, summary_html, text, "
             "published_utc, published_raw, sort_time, issuer, language, subjects, tickers, "
-            "first_seen, feed_url, title_key, primary_tag, facts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "first_seen, feed_url, title_key, primary_tag, facts, duplicate_of) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 release.source,
                 release.release_id,
@@ -160,6 +162,7 @@ class Store:
                 title_key(release.title),
                 primary,
                 facts,
+                duplicate_of,
             ],
         )
         row_id = cursor.lastrowid

@@ -135,3 +135,15 @@ def test_doctype_entity_bomb_is_stripped_quickly():
     parsed = parse_feed("http://127.0.0.1/bomb", body)
     assert len(parsed.releases) == 1
     assert "AAAAAAAAAA" not in parsed.releases[0].text  # the entity was never expanded
+
+
+def test_plain_text_keeps_paragraphs_and_collapses_every_kind_of_space():
+    from monitor.html import html_to_text
+
+    html = (
+        "<p>ROCKVILLE,\u00a0Md.,  Dec. 1, 2026\u2009(GLOBE NEWSWIRE)\t--\n Acme\u202fInc. </p>"
+        "<p> </p><p>Second<br/>  line</p><script>var x = 1;</script><ul><li>One</li></ul>"
+    )
+    assert html_to_text(html) == (
+        "ROCKVILLE, Md., Dec. 1, 2026 (GLOBE NEWSWIRE) --\nAcme Inc.\n\nSecond\nline\n\nOne"
+    )

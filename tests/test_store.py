@@ -107,3 +107,20 @@ def test_migration_from_older_schema_keeps_rows(tmp_path):
     store = Store(path)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] >= 2
     assert [r["title"] for r in store.query(ReleaseQuery(search="legacy"))] == ["Old row"]
+
+
+def test_copy_is_marked_on_insert_and_fts_follows_only_text_changes(tmp_path):
+    store = Store(tmp_path / "b.db")
+    store.save_releases([release("1", "Acme Signs License", text="original wording")])
+    store.save_releases([release("2", "UPDATE - Acme Signs License", text="updated wording")])
+    first, copy = (store.get(i)[0] for i in ("1", "2"))
+    assert copy["duplicate_of"] == first["id"] and first["duplicate_of"] is None
+    # Re-tagging a release leaves its full-text entry alone: one row changed, nothing re-indexed.
+    before = store.db.conn.total_changes
+    store.db.execute("UPDATE releases SET primary_tag = 'licensing' WHERE id = ?", [first["id"]])
+    assert store.db.conn.total_changes - before == 1
+    # Changing the text does re-index it.
+    store.db.execute("UPDATE releases SET text = 'amended wording' WHERE id = ?", [first["id"]])
+    found = lambda s: [r["release_id"] for r in store.query(ReleaseQuery(search=s))]  # noqa: E731
+    assert found("amended") == ["1"] and found("original") == []
+    store.db.execute("INSERT INTO releases_fts (releases_fts) VALUES ('integrity-check')")
