@@ -27,9 +27,9 @@ _NUMBER = (
 # Amounts are found from their currency symbol or code (literals the engine finds fast); a
 # word boundary is checked in code rather than with a leading \b, which would slow every search.
 _SYMBOL_AMOUNT = re.compile(rf"[$€£¥]{_NUMBER}")
-_CODE_AMOUNT = re.compile(
-    rf"(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|SEK|DKK|NOK|CNY|RMB|[Ee]uros?)\s{_NUMBER}"
-)
+_CODES = "USD EUR GBP CHF CAD AUD JPY SEK DKK NOK CNY RMB".split()
+_CODE_AMOUNT = re.compile(rf"(?:{'|'.join(_CODES)}|[Ee]uros?)\s{_NUMBER}")
+_CURRENCY_CODES = (*_CODES, "uro")  # a text with none of these has no _CODE_AMOUNT
 _SPELLED_AMOUNT = re.compile(
     r"\d+(?:,\d{3})*(?:\.\d+)?\s(?:million|billion)\s(?:euros?|dollars|pounds|Swiss francs)\b"
 )
@@ -138,7 +138,7 @@ def extract_facts(title: str, text: str, sections: Sections | None = None) -> Fa
         amounts=_unique(_amounts(full)),
         phases=_unique(_phases(full)),
         trial_names=_unique(_trial_names(full)),
-        nct_ids=_unique(_NCT.findall(full)),
+        nct_ids=_unique(_NCT.findall(full)) if "NCT" in full else (),
         agencies=_agencies(full),
         counterparties=_counterparties(news, _issuer(sections)),
     )
@@ -158,7 +158,8 @@ def _tickers(text: str) -> Iterable[str]:
 
 def _amounts(text: str) -> Iterable[str]:
     found = list(_SYMBOL_AMOUNT.finditer(text))
-    found += [m for m in _CODE_AMOUNT.finditer(text) if _starts_word(text, m.start())]
+    if any(code in text for code in _CURRENCY_CODES):  # substring tests: far cheaper than the scan
+        found += [m for m in _CODE_AMOUNT.finditer(text) if _starts_word(text, m.start())]
     if "illion " in text:
         found += [m for m in _SPELLED_AMOUNT.finditer(text) if _starts_word(text, m.start())]
     for match in sorted(found, key=lambda m: m.start()):
