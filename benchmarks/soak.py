@@ -39,6 +39,12 @@ def fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
@@ -70,14 +76,16 @@ def main() -> None:
             stderr=open(workdir / "daemon.log", "w"),  # noqa: SIM115
         )
         time.sleep(15)  # first polls: the backlog of every feed
-        start = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db)}
+        start = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db),
+                 "cpu": cpu_seconds(daemon.pid), "at": time.monotonic(), "requests": len(server.requests)}  # fmt: skip
         half = minutes * 30
         samples = []
         started = time.monotonic()
         while time.monotonic() - started < half:
             time.sleep(5)
             samples.append((rss_mb(daemon.pid), fds(daemon.pid)))
-        quiet = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db)}
+        quiet = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db),
+                 "cpu": cpu_seconds(daemon.pid), "at": time.monotonic()}  # fmt: skip
         requests_quiet = len(server.requests)
         new = 0
         while time.monotonic() - started < 2 * half:
@@ -89,7 +97,8 @@ def main() -> None:
             time.sleep(5)
             samples.append((rss_mb(daemon.pid), fds(daemon.pid)))
         time.sleep(3)
-        end = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db)}
+        end = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db),
+               "cpu": cpu_seconds(daemon.pid), "at": time.monotonic()}  # fmt: skip
         daemon.terminate()
         code = daemon.wait(15)
     peak = max(s[0] for s in samples)
@@ -107,6 +116,13 @@ def main() -> None:
     print(
         f"quiet half: memory {quiet['rss'] - start['rss']:+.1f} MB, fds {quiet['fds'] - start['fds']:+d}, "
         f"database {(quiet['db'] - start['db']) / 1024:+.0f} KB over {requests_quiet:,} requests"
+    )
+    quiet_requests = requests_quiet - start["requests"]
+    quiet_cpu = quiet["cpu"] - start["cpu"]
+    print(
+        f"CPU of biomon run: quiet half {quiet_cpu / (quiet['at'] - start['at']):.0%} of one core "
+        f"({quiet_cpu / max(quiet_requests, 1) * 1000:.2f} ms per feed request), busy half "
+        f"{(end['cpu'] - quiet['cpu']) / (end['at'] - quiet['at']):.0%}"
     )
     if new:
         print(
