@@ -49,6 +49,12 @@ def db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
 
+def snapshot(pid: int, db: Path, requests: int) -> dict[str, float]:
+    """What the daemon holds and has used at this moment, and the requests served so far."""
+    return {"rss": rss_mb(pid), "fds": fds(pid), "db": db_bytes(db), "cpu": cpu_seconds(pid),
+            "at": time.monotonic(), "requests": requests}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 minutes instead of 30")
@@ -76,17 +82,14 @@ def main() -> None:
             stderr=open(workdir / "daemon.log", "w"),  # noqa: SIM115
         )
         time.sleep(15)  # first polls: the backlog of every feed
-        start = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db),
-                 "cpu": cpu_seconds(daemon.pid), "at": time.monotonic(), "requests": len(server.requests)}  # fmt: skip
+        start = snapshot(daemon.pid, db, len(server.requests))
         half = minutes * 30
         samples = []
         started = time.monotonic()
         while time.monotonic() - started < half:
             time.sleep(5)
             samples.append((rss_mb(daemon.pid), fds(daemon.pid)))
-        quiet = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db),
-                 "cpu": cpu_seconds(daemon.pid), "at": time.monotonic()}  # fmt: skip
-        requests_quiet = len(server.requests)
+        quiet = snapshot(daemon.pid, db, len(server.requests))
         new = 0
         while time.monotonic() - started < 2 * half:
             for i in rng.sample(range(args.feeds), max(1, args.feeds // 10)):
@@ -97,8 +100,7 @@ def main() -> None:
             time.sleep(5)
             samples.append((rss_mb(daemon.pid), fds(daemon.pid)))
         time.sleep(3)
-        end = {"rss": rss_mb(daemon.pid), "fds": fds(daemon.pid), "db": db_bytes(db),
-               "cpu": cpu_seconds(daemon.pid), "at": time.monotonic()}  # fmt: skip
+        end = snapshot(daemon.pid, db, len(server.requests))
         daemon.terminate()
         code = daemon.wait(15)
     peak = max(s[0] for s in samples)
@@ -113,11 +115,11 @@ def main() -> None:
     print(
         f"{'database (KB, with WAL)':22s} {start['db'] / 1024:10.0f} {quiet['db'] / 1024:17.0f} {end['db'] / 1024:10.0f}"
     )
+    quiet_requests = int(quiet["requests"] - start["requests"])
     print(
         f"quiet half: memory {quiet['rss'] - start['rss']:+.1f} MB, fds {quiet['fds'] - start['fds']:+d}, "
-        f"database {(quiet['db'] - start['db']) / 1024:+.0f} KB over {requests_quiet:,} requests"
+        f"database {(quiet['db'] - start['db']) / 1024:+.0f} KB over {quiet_requests:,} requests"
     )
-    quiet_requests = requests_quiet - start["requests"]
     quiet_cpu = quiet["cpu"] - start["cpu"]
     print(
         f"CPU of biomon run: quiet half {quiet_cpu / (quiet['at'] - start['at']):.0%} of one core "
