@@ -23,6 +23,7 @@ DEFAULT_USER_AGENT = "biomon/0.1 (+https://github.com/biomon/biomon; set [poll] 
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path
+    busy_timeout: float = 30.0  # seconds a writer waits for another process's write lock
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,11 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     base = path.parent
 
     storage = check.table(data, "storage")
-    check.keys(storage, "storage", {"path"})
+    check.keys(storage, "storage", {"path", "busy_timeout"})
     db_path = check.get(storage, "storage", "path", str, "biomon.db", nonempty=True)
+    busy_timeout = float(
+        check.get(storage, "storage", "busy_timeout", (int, float), 30.0, minimum=0)
+    )
 
     poll = check.table(data, "poll")
     check.keys(poll, "poll", {f.name for f in fields(PollConfig)})
@@ -218,7 +222,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     check.keys(classify, "classify", {"patterns"})
     return Config(
         path=path,
-        storage=StorageConfig(path=(base / db_path).resolve()),
+        storage=StorageConfig(path=(base / db_path).resolve(), busy_timeout=busy_timeout),
         poll=poll_config,
         watch=watch_configs,
         notify=check.notify(check.table(data, "notify")),
