@@ -1,8 +1,13 @@
 """`biomon run`: APScheduler around the poller and the outbox; signals, a lock, a heartbeat.
 
-One job per feed (its own interval, jitter, max_instances=1, coalesced), one job delivering
-alerts, one writing the heartbeat (and raising the alarm when nothing succeeds), one watching the
-config file. Every job's store work runs under one lock: SQLite has one writer.
+One job per feed (its own interval, jitter, max_instances=1, coalesced), one job writing the
+heartbeat (and raising the alarm when nothing succeeds), one watching the config file. The
+poller's store work runs under one lock (one connection, one transaction at a time).
+
+Alerts go out from a thread of their own with a connection of its own: a stalled mail server
+never holds the lock polling needs. A poll that queued alerts wakes it at once; otherwise it
+looks every `deliver_every` seconds. SIGTERM stops it between two messages and aborts a send in
+flight (that alert stays pending), so the daemon exits within seconds whatever the channels do.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from monitor.schedule import iso, parse_iso
 from monitor.store import Store
 
 log = logging.getLogger("monitor.daemon")
-GRACE_SECONDS = 4.0
+GRACE_SECONDS = 4.0  # for the jobs in flight to finish after SIGTERM
+EXIT_SECONDS = 8.0  # after SIGTERM the process is gone within this, whatever hangs
 
 
 class InstanceLock:
@@ -111,6 +117,9 @@ class Daemon:
         self.last_polled: dict[str, datetime] = {}
         self.active = 0
         self.active_lock = threading.Lock()
+        self.deliver_wanted = threading.Event()
+        self.deliver_lock = threading.Lock()  # the outbox's store is used by one thread at once
+        self.deliverer: threading.Thread | None = None
 
     # ---- lifecycle
 
@@ -120,12 +129,14 @@ class Daemon:
         self.instance = InstanceLock(self.config.storage.path)
         self.instance.acquire()
         try:
-            self.store = Store(self.config.storage.path)
+            storage = self.config.storage
+            self.store = Store(storage.path, busy_timeout=storage.busy_timeout)
+            self.outbox_store = Store(storage.path, busy_timeout=storage.busy_timeout)
             self.poller = Poller.create(self.config, self.store)
             self.poller.lock = self.lock
             self.poller.should_stop = self.stop.is_set
             self._build_outbox()
-            recovered = self.outbox.recover(older_than=0)  # we hold the lock: no one else sends
+            recovered = self.outbox.recover()  # claims of a dead deliverer (a crash, a kill -9)
             if recovered:
                 log.info("%d alert(s) claimed by a stopped process are pending again", recovered)
             retried = self.outbox.retry_now()  # a restart often follows a fix: try at once
@@ -139,7 +150,10 @@ class Daemon:
             )
             self._schedule_feeds()
             daemon = self.config.daemon
-            self._add_job(self._deliver, daemon.deliver_every, "deliver")
+            self.deliverer = threading.Thread(
+                target=self._deliver_loop, name="deliver", daemon=True
+            )
+            self.deliverer.start()
             self._add_job(self._beat, daemon.heartbeat_every, "heartbeat")
             self._add_job(self._check_config, daemon.reload_every, "reload")
             self._install_signals()
@@ -159,14 +173,28 @@ class Daemon:
 
     def _shutdown(self) -> None:
         log.info("stopping: finishing the work in flight")
+        stop_by = time.monotonic() + EXIT_SECONDS
+        _exit_anyway_at(stop_by)
+        self.deliver_wanted.set()
         self.scheduler.shutdown(wait=False)
+        for notifier in self.notifiers.values():
+            abort = getattr(notifier, "abort", None)
+            if abort:
+                abort()  # a send in flight ends now; its alert stays pending
         deadline = time.monotonic() + GRACE_SECONDS
         while self.active and time.monotonic() < deadline:
             time.sleep(0.05)
         self.poller.client.close()  # aborts a fetch still hanging; its result is discarded
-        with self.lock:
-            self.store.db["daemon"].update(1, {"stopped": iso(self.now()), "pid": None})
-            self.store.close()
+        if self.deliverer:
+            self.deliverer.join(max(0.0, deadline - time.monotonic()))
+        try:
+            with self.lock, self.store.transaction():
+                self.store.db["daemon"].update(1, {"stopped": iso(self.now()), "pid": None})
+        except BiomonError as error:
+            log.error("could not record the stop: %s", error)
+        self.store.close()
+        if self.deliverer is None or not self.deliverer.is_alive():
+            self.outbox_store.close()
         log.info("stopped")
 
     def _install_signals(self) -> None:
@@ -198,6 +226,8 @@ class Daemon:
                 self.active += 1
             try:
                 func()
+            except BiomonError as error:  # a full disk, a locked database: one line each time
+                log.error("%s: %s", name, error)
             except Exception:  # a job must never take the daemon down
                 log.exception("%s failed", name)
             finally:
@@ -224,17 +254,30 @@ class Daemon:
         self.last_polled[url] = now
         report = self.poller.poll((url,))
         if report.new:
-            self._deliver()  # alert latency is poll latency: send what this poll queued now
+            self.deliver_wanted.set()  # alert latency is poll latency: send what it queued now
+
+    def _deliver_loop(self) -> None:
+        """The delivery thread: send due alerts when woken, or every `deliver_every` seconds."""
+        while not self.stop.is_set():
+            self.deliver_wanted.wait(self.config.daemon.deliver_every)
+            self.deliver_wanted.clear()
+            if self.stop.is_set():
+                break
+            try:
+                self._deliver()
+            except BiomonError as error:
+                log.error("deliver: %s", error)
+            except Exception:  # the thread must live on
+                log.exception("deliver failed")
 
     def _deliver(self) -> None:
-        if not self.notifiers:
-            return
-        with self.lock:
-            self.outbox.deliver()
+        with self.deliver_lock:
+            if self.notifiers:
+                self.outbox.deliver()
 
     def _beat(self, started: bool = False) -> None:
         now = self.now()
-        with self.lock:
+        with self.lock, self.store.transaction():
             table = self.store.db["daemon"]
             row = {"id": 1, "pid": os.getpid(), "last_beat": iso(now)}
             if started:
@@ -279,7 +322,7 @@ class Daemon:
         return True
 
     def _set_alarm(self, value: str | None) -> None:
-        with self.lock:
+        with self.lock, self.store.transaction():
             self.store.db["daemon"].update(1, {"alarm_since": value})
 
     # ---- live config
@@ -299,7 +342,7 @@ class Daemon:
         if config.storage.path != self.config.storage.path:
             log.warning("[storage] path changed: restart biomon run to use the new database")
             config = _with_storage(config, self.config)
-        with self.lock:
+        with self.lock, self.deliver_lock:
             self.config = config
             self.poller.config = config
             self.poller.tag_rules = rules
@@ -311,7 +354,14 @@ class Daemon:
         self.notifiers, warnings = build_notifiers(self.config.notify)
         for warning in warnings:
             log.warning(warning)
-        self.outbox = Outbox(self.store, self.config.notify, self.notifiers, now=self.now)
+        self.outbox = Outbox(
+            self.outbox_store,
+            self.config.notify,
+            self.notifiers,
+            now=self.now,
+            should_stop=self.stop.is_set,
+            token=getattr(self, "outbox", None) and self.outbox.token,
+        )
 
 
 def daemon_summary(config: Config, store: Store, stale: int) -> list[str]:
@@ -339,6 +389,18 @@ def daemon_summary(config: Config, store: Store, stale: int) -> list[str]:
         f"alerts pending: {pending}, failed: {failed}; stale feeds: {stale}"
     )
     return lines
+
+
+def _exit_anyway_at(when: float) -> None:
+    """Make sure the process ends by `when` (monotonic), even if a thread hangs in a send."""
+
+    def watchdog() -> None:
+        time.sleep(max(0.0, when - time.monotonic()))
+        log.error("stopping took too long: exiting now (pending alerts stay pending)")
+        logging.shutdown()
+        os._exit(0)
+
+    threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()
 
 
 def started_only(state: dict) -> bool:

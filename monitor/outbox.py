@@ -5,16 +5,27 @@ back to `pending` with a later `next_attempt` (exponential backoff) until `max_a
 `failed` with the reason. Rows are unique on (release, channel), so no release is queued twice
 for a channel.
 
+Claims are owned: a deliverer claims rows with its own token and a lease (a time until which no
+one else may take them), renews the lease right before it sends, and releases or marks only the
+rows that carry its token. Any number of deliverers (`poll --once` runs beside `biomon run`)
+can work on one database: a row is sent by the one that claimed it. A send has a total deadline
+shorter than the lease, so a claim never runs out while its message is on the way.
+
 The one window for a duplicate: the process dies after a notifier accepted a message and before
-the row is marked `sent`. On restart `recover()` returns such `sending` rows to `pending` and they
-are sent again. Sending first and marking after is deliberate: the other order could lose an
-alert, and a rare duplicate costs less than a missed release.
+the row is marked `sent`. When the dead deliverer's lease has run out, `recover()` returns such
+`sending` rows to `pending` and they are sent again. Sending first and marking after is
+deliberate: the other order could lose an alert, and a rare duplicate costs less than a missed
+release.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+import socket
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +40,8 @@ from monitor.store import Store
 
 log = logging.getLogger(__name__)
 RETRY_CAP = 3600.0
+LEASE_MIN = 120.0  # seconds a claim is held at least
+DEFAULT_SEND_DEADLINE = 30.0  # seconds one send may take, for a notifier that does not say
 
 
 @dataclass
@@ -52,7 +65,11 @@ def in_quiet_hours(channel: ChannelConfig, now: datetime) -> bool:
 
 
 class Outbox:
-    """Delivers pending alerts through the configured notifiers."""
+    """Delivers pending alerts through the configured notifiers.
+
+    It uses its own Store (its own connection) in the daemon, and holds no transaction while a
+    message is on the way: delivery never blocks polling.
+    """
 
     def __init__(
         self,
@@ -60,143 +77,135 @@ class Outbox:
         notify: NotifyConfig,
         notifiers: Mapping[str, Notifier],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        should_stop: Callable[[], bool] = lambda: False,
+        token: str | None = None,
     ) -> None:
         self.store = store
-        self.db = store.db
         self.notify = notify
         self.notifiers = notifiers
         self.now = now
+        self.should_stop = should_stop
+        self.token = token or new_token()
 
-    def recover(self, older_than: float = 600.0) -> int:
-        """Return alerts left `sending` by a crash to `pending`; return how many.
+    def recover(self) -> int:
+        """Return alerts whose deliverer died to `pending`; return how many.
 
-        Only claims older than `older_than` seconds: a deliverer still at work keeps its own.
+        A claim is taken back when its lease ran out, or at once when its token names a process
+        of this machine that no longer runs. A deliverer still at work keeps its own: its lease
+        runs beyond its send's deadline.
         """
-        cutoff = iso(self.now() - timedelta(seconds=older_than))
-        with self.db.atomic():
-            cursor = self.db.execute(
-                "UPDATE alerts SET status = 'pending' WHERE status = 'sending' AND claimed_at <= ?",
-                [cutoff],
-            )
-        return cursor.rowcount
+        recovered = 0
+        for token in self.store.claim_tokens():
+            if token != self.token and _dead_here(token):
+                recovered += self.store.release_claims_of(token)
+        return recovered + self.store.recover_alerts(iso(self.now()))
 
     def retry_now(self) -> int:
         """Make every pending alert due now (its backoff is forgotten); return how many."""
-        with self.db.atomic():
-            cursor = self.db.execute(
-                "UPDATE alerts SET next_attempt = ? WHERE status = 'pending' AND next_attempt > ?",
-                [iso(self.now()), iso(self.now())],
-            )
-        return cursor.rowcount
+        return self.store.retry_alerts_now(iso(self.now()))
 
     def deliver(self) -> DeliveryReport:
-        """Send every due alert on every channel that has a notifier."""
+        """Send every due alert on every channel that has a notifier.
+
+        Stops between messages when `should_stop()` turns true; what is left stays pending.
+        """
         report = DeliveryReport()
         now = self.now()
         for name, notifier in self.notifiers.items():
+            if self.should_stop():
+                break
             channel = self.notify.channel(name) or ChannelConfig(name=name, enabled=True)
             if in_quiet_hours(channel, now):
                 report.deferred[name] = "quiet hours"
                 continue
-            due = self._due(name, now)
+            due = self.store.due_alerts(name, iso(now))
             if not due:
                 continue
             if channel.digest_minutes:
                 self._deliver_digest(channel, notifier, due, now, report)
-            else:
-                for alert in due:
-                    message = render_for(name, self._content(alert), now)
-                    self._send(notifier, [alert], message, now, report)
+                continue
+            for alert in due:
+                if self.should_stop():
+                    break
+                content = self._content(alert)
+                if content is None:
+                    continue
+                self._send(notifier, [alert], render_for(name, content, now), report)
         return report
 
     def _deliver_digest(self, channel, notifier, due, now, report) -> None:
         period = timedelta(minutes=channel.digest_minutes)
-        state = self.db.execute(
-            "SELECT last_digest FROM channel_state WHERE channel = ?", [channel.name]
-        ).fetchone()
+        last = self.store.last_digest(channel.name)
         # A digest period opens with its first alert and closes `digest_minutes` later.
-        opened = parse_iso(state[0]) if state and state[0] else None
+        opened = parse_iso(last) if last else None
         oldest = min(parse_iso(a["created"]) for a in due)
         start = max(opened, oldest) if opened else oldest
         if now - start < period:
             report.deferred[channel.name] = f"digest due at {iso(start + period)}"
             return
-        contents = [self._content(alert) for alert in due]
+        contents = [c for c in (self._content(alert) for alert in due) if c is not None]
+        if not contents:
+            return
         message = render_digest(contents, now, f"{channel.digest_minutes} minutes")
-        if self._send(notifier, due, message, now, report):
-            with self.db.atomic():
-                self.db["channel_state"].upsert(
-                    {"channel": channel.name, "last_digest": iso(now)}, pk="channel"
-                )
+        if self._send(notifier, due, message, report):
+            self.store.set_last_digest(channel.name, iso(now))
 
-    def _send(self, notifier, alerts: list[dict], message: Message, now, report) -> bool:
+    def lease(self, notifier: Notifier) -> float:
+        """Seconds a claim is held: well beyond the notifier's whole send deadline."""
+        return max(LEASE_MIN, 3 * send_deadline(notifier) + 30)
+
+    def _send(self, notifier, alerts: list[dict], message: Message, report) -> bool:
         ids = [a["id"] for a in alerts]
-        marks = ", ".join("?" for _ in ids)
-        with self.db.atomic():
-            claimed = self.db.execute(
-                f"UPDATE alerts SET status = 'sending', claimed_at = ? "
-                f"WHERE id IN ({marks}) AND status = 'pending'",
-                [iso(now), *ids],
-            ).rowcount
-        if claimed != len(ids):  # another deliverer took them: never send twice
-            self._release(ids)
+        lease = timedelta(seconds=self.lease(notifier))
+        claimed_at = self.now()
+        if not self.store.claim_alerts(ids, self.token, iso(claimed_at), iso(claimed_at + lease)):
+            return False  # another deliverer holds them: it sends, never both
+        # Renewed right before the send: the lease outlasts the send's deadline, so no one can
+        # take these rows back while the message is on the way.
+        now = self.now()
+        if self.should_stop() or not self.store.renew_claim(
+            ids, self.token, iso(now), iso(now + lease)
+        ):
+            self.store.release_claim(ids, self.token)
             return False
         try:
             notifier.send(message)
         except NotifyError as error:
+            if self.should_stop():  # cut off by a shutdown: not the channel's fault
+                self.store.release_claim(ids, self.token)
+                return False
             self._failed(alerts, str(error), now, report)
             return False
-        with self.db.atomic():
-            self.db.execute(
-                f"UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-                f"last_error = NULL WHERE id IN ({marks})",
-                [iso(self.now()), *ids],
-            )
+        except BaseException:
+            self.store.release_claim(ids, self.token)
+            raise
+        self.store.mark_sent(ids, self.token, iso(self.now()))
         report.sent += len(ids)
         log.info("sent %d alert(s) by %s: %s", len(ids), notifier.name, message.title)
         return True
 
-    def _release(self, ids: list[int]) -> None:
-        marks = ", ".join("?" for _ in ids)
-        with self.db.atomic():
-            self.db.execute(
-                f"UPDATE alerts SET status = 'pending' "
-                f"WHERE id IN ({marks}) AND status = 'sending'",
-                ids,
-            )
-
     def _failed(self, alerts: list[dict], reason: str, now: datetime, report) -> None:
         report.errors.append(reason)
-        with self.db.atomic():
-            for alert in alerts:
-                attempts = (alert["attempts"] or 0) + 1
-                if attempts >= self.notify.max_attempts:
-                    status, next_attempt = "failed", None
-                    report.failed += 1
-                else:
-                    status = "pending"
-                    wait = min(self.notify.retry_base * 2 ** (attempts - 1), RETRY_CAP)
-                    next_attempt = iso(now + timedelta(seconds=wait))
-                    report.retrying += 1
-                self.db.execute(
-                    "UPDATE alerts SET status = ?, attempts = ?, next_attempt = ?, last_error = ? "
-                    "WHERE id = ?",
-                    [status, attempts, next_attempt, reason, alert["id"]],
+        outcomes = []
+        for alert in alerts:
+            attempts = (alert["attempts"] or 0) + 1
+            if attempts >= self.notify.max_attempts:
+                outcomes.append((alert["id"], "failed", attempts, None))
+                report.failed += 1
+            else:
+                wait = min(self.notify.retry_base * 2 ** (attempts - 1), RETRY_CAP)
+                outcomes.append(
+                    (alert["id"], "pending", attempts, iso(now + timedelta(seconds=wait)))
                 )
+                report.retrying += 1
+        self.store.mark_attempt_failed(outcomes, reason, self.token)
         log.warning("%s: %s", alerts[0]["channel"], reason)
 
-    def _due(self, channel: str, now: datetime) -> list[dict]:
-        return list(
-            self.db.query(
-                "SELECT * FROM alerts WHERE channel = ? AND status = 'pending' "
-                "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id",
-                [channel, iso(now)],
-            )
-        )
-
-    def _content(self, alert: dict) -> AlertContent:
+    def _content(self, alert: dict) -> AlertContent | None:
         """Everything an alert says, read from the stored release."""
-        row = next(self.db.query("SELECT * FROM releases WHERE id = ?", [alert["release"]]))
+        row = self.store.release_row(alert["release"])
+        if row is None:
+            return None
         tags = self.store.tags_of(row["id"])
         primary = row["primary_tag"] or (tags[0][0] if tags else "other")
         facts = json.loads(row["facts"] or "{}")
@@ -219,6 +228,37 @@ class Outbox:
         )
 
 
+def new_token() -> str:
+    """A claim token unique to this deliverer: host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def _dead_here(token: str) -> bool:
+    """True when `token` names a process of this machine that is not running any more."""
+    if sys.platform == "win32":  # pragma: no cover (os.kill would end the process there)
+        return False
+    host, _, rest = token.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False  # it runs (as another user), or we cannot tell: wait for its lease
+    return False
+
+
+def send_deadline(notifier: Notifier) -> float:
+    """The longest one send of this notifier may take (its own `deadline`, else a default)."""
+    deadline = getattr(notifier, "deadline", None)
+    return float(deadline) if deadline else DEFAULT_SEND_DEADLINE
+
+
 def render_for(channel: str, content: AlertContent, now: datetime) -> Message:
     """The message a channel sends: email gets the full alert, the desktop a short one."""
     if channel == "email":
@@ -229,18 +269,7 @@ def render_for(channel: str, content: AlertContent, now: datetime) -> Message:
 
 def alert_rows(store: Store, status: str | None = None, limit: int = 100) -> list[dict]:
     """Alerts with their release titles, newest first, for `biomon alerts`."""
-    sql = (
-        "SELECT a.id, a.status, a.channel, a.rule, a.attempts, a.created, a.sent_at, "
-        "a.next_attempt, a.last_error, r.release_id, r.title FROM alerts a "
-        "JOIN releases r ON r.id = a.release"
-    )
-    params: list = []
-    if status:
-        sql += " WHERE a.status = ?"
-        params.append(status)
-    sql += " ORDER BY a.id DESC LIMIT ?"
-    params.append(limit)
-    return list(store.db.query(sql, params))
+    return store.alert_rows(status, limit)
 
 
 def build_notifiers(notify: NotifyConfig) -> tuple[dict[str, Notifier], list[str]]:

@@ -106,9 +106,10 @@ class Poller:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 if self.should_stop():
                     continue
-                with self.lock, self.store.db.atomic():
+                with self.lock, self.store.transaction():
                     batch_reports = [self._ingest(futures[f], f.result()) for f in done]
-                for report in batch_reports:
+                for report in batch_reports:  # said only once the batch is committed
+                    _log(report)
                     reports[report.url] = report
                     if on_feed:
                         on_feed(report)
@@ -173,7 +174,6 @@ class Poller:
             report = FeedReport(url, error=result.error, **common)
         new_state = after_fetch(state, result, now=self.now(), policy=self.policy, rng=self.rng)
         self.store.save_feed(replace(new_state, body_hash=body_hash), report, items=items)
-        _log(report)
         return report
 
     def _page_back(self, state: FeedState, first_page: int) -> int:

@@ -165,6 +165,16 @@ def _m008_fts_on_text_changes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m009_alert_claims(db: sqlite_utils.Database) -> None:
+    # A claim is owned: the deliverer's token, and the time until which no one else may take it.
+    db["alerts"].add_column("claim_token", str)
+    db["alerts"].add_column("lease_until", str)
+    db.execute(
+        "UPDATE alerts SET lease_until = claimed_at "
+        "WHERE status = 'sending' AND claimed_at IS NOT NULL"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
@@ -174,6 +184,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m006_daemon,
     _m007_backfill,
     _m008_fts_on_text_changes,
+    _m009_alert_claims,
 )
 
 # Updates and corrections arrive as new releases; their title, less this prefix, finds the original.
@@ -194,18 +205,58 @@ def title_key(title: str) -> str:
     return _NON_WORD.sub(" ", title.lower()).strip()
 
 
-def migrate(db: sqlite_utils.Database, upto: int | None = None) -> int:
-    """Apply pending migrations (all, or up to number `upto`); return the schema version."""
+def migrate(
+    db: sqlite_utils.Database,
+    upto: int | None = None,
+    begin: Callable[[], None] | None = None,
+) -> int:
+    """Apply pending migrations (all, or up to number `upto`); return the schema version.
+
+    Each step reads the version inside its own write transaction (`begin`, default BEGIN
+    IMMEDIATE), so two processes opening a new database at once never apply a step twice.
+    """
     target = len(MIGRATIONS) if upto is None else upto
+    conn = db.conn
+    version = _version(db)
+    while version < target:
+        if begin is not None:
+            begin()
+        else:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = _version(db)
+            if version < target:
+                MIGRATIONS[version](db)
+                version += 1
+                db.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return version
+
+
+def _version(db: sqlite_utils.Database) -> int:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise StoreError(
             f"{db.conn.execute('PRAGMA database_list').fetchone()[2]}: schema version {version}"
             " is newer than this biomon knows; upgrade biomon"
         )
-    while version < target:
-        with db.atomic():
-            MIGRATIONS[version](db)
-            version += 1
-            db.execute(f"PRAGMA user_version = {version}")
     return version
+
+
+def check_schema(db: sqlite_utils.Database, path) -> None:
+    """Refuse (StoreError) a file that is not a biomon database of this version, for reading."""
+    version = _version(db)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version == 0 or "releases" not in tables:
+        raise StoreError(
+            f"{path}: not a biomon database (no releases table); check --db or [storage] path"
+        )
+    if version < len(MIGRATIONS):
+        raise StoreError(
+            f"{path}: made by an older biomon (schema {version} of {len(MIGRATIONS)}); "
+            "run `biomon poll` (or any command that writes) once to upgrade it"
+        )

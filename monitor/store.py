@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,7 @@ from monitor.errors import StoreError
 from monitor.models import Classification, FeedReport, FeedState, Release
 from monitor.query import ReleaseQuery, run_query, where_clauses
 from monitor.rules import Match
-from monitor.schema import DUPLICATE_WINDOW_DAYS, migrate, title_key
+from monitor.schema import DUPLICATE_WINDOW_DAYS, check_schema, migrate, title_key
 
 
 def utc_now() -> str:
@@ -23,35 +25,161 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+DEFAULT_BUSY_TIMEOUT = 30.0
+_SAVEPOINTS = itertools.count(1)
+
+
+def describe_sqlite_error(
+    path: Path, error: sqlite3.DatabaseError, doing: str, busy_timeout: float
+) -> str:
+    """One line a user can act on, for an SQLite failure on the database at `path`."""
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"{path}: database is locked by another process (waited {busy_timeout:g}s); "
+            "try again, or raise [storage] busy_timeout"
+        )
+    if "disk is full" in lowered or "disk i/o" in lowered:
+        return f"{path}: cannot {doing}: {text}; free disk space and try again"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{path}: cannot {doing}: the database file or its folder is read-only"
+    if "malformed" in lowered or "not a database" in lowered or "encrypted" in lowered:
+        return (
+            f"{path}: not a readable SQLite database ({text}); restore a backup or "
+            "point --db / [storage] path at another file"
+        )
+    if "unable to open" in lowered:
+        return f"{path}: cannot open the database ({text}); check the path and its permissions"
+    return f"{path}: database error while trying to {doing}: {text}"
+
+
 @dataclass(frozen=True)
 class SaveResult:
     new: int
     already: int
+    failed: tuple[str, ...] = ()  # "release id: reason" of releases that could not be stored
 
 
 class Store:
-    """The biomon database. One writer: open one Store per process."""
+    """The biomon database: one connection; every write in a transaction of `transaction()`.
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], str] = utc_now) -> None:
+    Several biomon processes may share a database: a writer starts its transaction with
+    `BEGIN IMMEDIATE` and waits up to `busy_timeout` seconds for another writer to finish, then
+    gives up with a one-line StoreError. `readonly=True` (the read commands) opens an existing
+    biomon database without writing a byte to it, also in a read-only folder.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Callable[[], str] = utc_now,
+        readonly: bool = False,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
         self.path = Path(path)
         self.clock = clock
+        self.readonly = readonly
+        self.busy_timeout = busy_timeout
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn = self._open_readonly() if readonly else self._open_readwrite()
+            # The driver's implicit transactions are off: `transaction()` says where they are.
+            conn.isolation_level = None
             self.db = sqlite_utils.Database(conn)
-            self.db.execute("PRAGMA journal_mode = WAL")
-            # WAL + NORMAL: durable across a crash of biomon; only a power cut may drop the
-            # last transactions (the next poll fetches them again).
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            migrate(self.db)
+            if readonly:
+                check_schema(self.db, self.path)
+            else:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                # WAL + NORMAL: durable across a crash of biomon; only a power cut may drop the
+                # last transactions (the next poll fetches them again).
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self.db.execute("PRAGMA foreign_keys = ON")
+                migrate(self.db, begin=self._begin)
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"{self.path}: cannot open database ({error})") from None
+            raise self._error(error, "open") from None
         except OSError as error:
             raise StoreError(f"{self.path}: cannot create database ({error.strerror})") from None
 
+    def _open_readwrite(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            what = "is not a file" if self.path.exists() else "no such database"
+            raise StoreError(
+                f"{self.path}: {what}; check --db or [storage] path "
+                "(`biomon poll` creates the database)"
+            )
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro", uri=True, timeout=self.busy_timeout, check_same_thread=False
+        )
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL database in a folder we cannot write (no -shm to create): nobody can be
+            # writing it there either, so read it as an immutable file.
+            conn.close()
+            conn = sqlite3.connect(
+                f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False
+            )
+        return conn
+
     def close(self) -> None:
         self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- transactions
+
+    def _begin(self) -> None:
+        self.db.conn.execute("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One write transaction (a savepoint when nested); a failing SQLite is one line.
+
+        `BEGIN IMMEDIATE` takes the write lock first, waiting for another process up to
+        `busy_timeout`: a deferred transaction that reads, then writes, fails at once instead.
+        """
+        conn = self.db.conn
+        try:
+            if conn.in_transaction:
+                name = f"s{next(_SAVEPOINTS)}"
+                conn.execute(f"SAVEPOINT {name}")
+                try:
+                    yield self
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        conn.execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+                return
+            self._begin()
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as error:
+            raise self._error(error, "write") from None
+
+    def _error(self, error: sqlite3.DatabaseError, doing: str) -> StoreError:
+        return StoreError(describe_sqlite_error(self.path, error, doing, self.busy_timeout))
 
     # ---- writes
 
@@ -67,42 +195,65 @@ class Store:
         `classify` is called for new releases only; its tags are stored with the release.
         `match` gives the alerts of a new release; they are queued in the same transaction, so
         a release is never stored without its alerts (or alerted without being stored).
+
+        Each release is stored on its own savepoint: one that cannot be classified or stored
+        is left out and named in `failed`, the others are stored. A failing database (disk
+        full, locked, corrupt) rolls the whole call back and raises StoreError.
         """
         seen_at = self.clock()
         new = already = 0
-        with self.db.atomic():
+        failed: list[str] = []
+        with self.transaction():
             for release in releases:
-                row = self.db.execute(
-                    "SELECT id FROM releases WHERE source = ? AND release_id = ?",
-                    [release.source, release.release_id],
-                ).fetchone()
-                if row:
-                    already += 1
-                    row_id = row[0]
-                else:
+                try:
+                    with self.transaction():
+                        is_new = self._save_one(release, feed_url, seen_at, classify, match)
+                except StoreError:
+                    raise
+                except sqlite3.OperationalError:
+                    raise
+                except Exception as error:  # one bad item never stops the others
+                    failed.append(f"{release.release_id}: {_one_line(error)}")
+                    continue
+                if is_new:
                     new += 1
-                    classification = classify(release) if classify else None
-                    original = self._original_of(release)
-                    row_id = self._insert(release, seen_at, classification, original)
-                    if match and classification and not original:
-                        matches = match(release, classification, row_id)
-                        self._queue_alerts(row_id, matches, seen_at)
-                if feed_url:
-                    self.db.conn.execute(
-                        "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
-                        "VALUES (?, ?, ?)",
-                        [row_id, feed_url, seen_at],
-                    )
-        return SaveResult(new=new, already=already)
+                else:
+                    already += 1
+        return SaveResult(new=new, already=already, failed=tuple(failed))
+
+    def _save_one(self, release, feed_url, seen_at, classify, match) -> bool:
+        row = self.db.execute(
+            "SELECT id FROM releases WHERE source = ? AND release_id = ?",
+            [release.source, release.release_id],
+        ).fetchone()
+        if row:
+            row_id = row[0]
+        else:
+            classification = classify(release) if classify else None
+            original = self._original_of(release)
+            row_id = self._insert(release, seen_at, classification, original)
+            if match and classification and not original:
+                matches = match(release, classification, row_id)
+                self._queue_alerts(row_id, matches, seen_at)
+        if feed_url:
+            self.db.conn.execute(
+                "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
+                "VALUES (?, ?, ?)",
+                [row_id, feed_url, seen_at],
+            )
+        return row is None
 
     def _original_of(self, release: Release) -> int | None:
         """A stored release this one repeats (an UPDATE, a correction, a copy), if any."""
         when = release.published_utc
         if not when:
             return None
-        day = datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ")
-        low = (day - timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        high = (day + timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            day = datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ")
+            low = (day - timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            high = (day + timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (ValueError, OverflowError):
+            return None  # a date at the edge of the calendar: no window to look in
         row = self.db.execute(
             "SELECT id FROM releases WHERE title_key = ? AND sort_time BETWEEN ? AND ?"
             " ORDER BY id LIMIT 1",
@@ -208,7 +359,7 @@ class Store:
             ).fetchall()
             if not rows:
                 return done
-            with self.db.atomic():
+            with self.transaction():
                 for row_id, title, text in rows:
                     self._save_tags(row_id, classify(title, text or ""))
             done += len(rows)
@@ -237,7 +388,7 @@ class Store:
         if not release_ids:
             return
         marks = ", ".join("?" for _ in release_ids)
-        with self.db.atomic():
+        with self.transaction():
             self.db.conn.execute(
                 "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
                 f"SELECT id, ?, ? FROM releases WHERE source = ? AND release_id IN ({marks})",
@@ -253,7 +404,7 @@ class Store:
         }
 
     def save_backfill_state(self, url: str, next_start: int, found_new: bool, done: str | None):
-        with self.db.atomic():
+        with self.transaction():
             self.db["feeds"].upsert(
                 {
                     "url": url,
@@ -291,13 +442,165 @@ class Store:
             row["last_error"] = report.error
         columns = list(row)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("url", "added"))
-        with self.db.atomic():
+        with self.transaction():
             self.db.conn.execute(
                 f"INSERT INTO feeds ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)}) "
                 f"ON CONFLICT(url) DO UPDATE SET {updates}",
                 [row[c] for c in columns],
             )
+
+    # ---- the alert outbox (status: pending -> sending (claimed) -> sent | failed)
+
+    def due_alerts(self, channel: str, now: str) -> list[dict]:
+        """Pending alerts of one channel whose next attempt is due, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT * FROM alerts WHERE channel = ? AND status = 'pending' "
+                "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id",
+                [channel, now],
+            )
+        )
+
+    def claim_alerts(self, ids: Sequence[int], token: str, now: str, lease_until: str) -> bool:
+        """Claim all of `ids` for the deliverer holding `token`, or none of them.
+
+        A row is claimed only while it is pending; when another deliverer holds any of them,
+        nothing is claimed and the answer is False.
+        """
+        marks = ", ".join("?" for _ in ids)
+        with self.transaction():
+            claimed = self.db.conn.execute(
+                "UPDATE alerts SET status = 'sending', claimed_at = ?, claim_token = ?, "
+                f"lease_until = ? WHERE id IN ({marks}) AND status = 'pending'",
+                [now, token, lease_until, *ids],
+            ).rowcount
+            if claimed != len(ids):
+                # Undo only what this call took: the rows another deliverer holds stay its own.
+                self.db.conn.execute(
+                    "UPDATE alerts SET status = 'pending', claim_token = NULL, lease_until = NULL "
+                    f"WHERE id IN ({marks}) AND status = 'sending' AND claim_token = ?",
+                    [*ids, token],
+                )
+                return False
+        return True
+
+    def renew_claim(self, ids: Sequence[int], token: str, now: str, lease_until: str) -> bool:
+        """Extend this deliverer's lease on `ids`; False when any of them is no longer its own."""
+        marks = ", ".join("?" for _ in ids)
+        with self.transaction():
+            renewed = self.db.conn.execute(
+                f"UPDATE alerts SET lease_until = ? WHERE id IN ({marks}) AND status = 'sending' "
+                "AND claim_token = ? AND lease_until > ?",
+                [lease_until, *ids, token, now],
+            ).rowcount
+        return renewed == len(ids)
+
+    def release_claim(self, ids: Sequence[int], token: str) -> int:
+        """Return this deliverer's claims on `ids` to pending (never another's)."""
+        marks = ", ".join("?" for _ in ids)
+        with self.transaction():
+            return self.db.conn.execute(
+                "UPDATE alerts SET status = 'pending', claim_token = NULL, lease_until = NULL "
+                f"WHERE id IN ({marks}) AND status = 'sending' AND claim_token = ?",
+                [*ids, token],
+            ).rowcount
+
+    def mark_sent(self, ids: Sequence[int], token: str, now: str, status: str = "sent") -> int:
+        """Record that this deliverer's claimed alerts went out (`status`: sent or logged)."""
+        marks = ", ".join("?" for _ in ids)
+        with self.transaction():
+            return self.db.conn.execute(
+                f"UPDATE alerts SET status = ?, sent_at = ?, attempts = attempts + 1, "
+                "last_error = NULL, claim_token = NULL, lease_until = NULL "
+                f"WHERE id IN ({marks}) AND claim_token = ?",
+                [status, now, *ids, token],
+            ).rowcount
+
+    def mark_attempt_failed(
+        self, outcomes: Sequence[tuple[int, str, int, str | None]], reason: str, token: str
+    ) -> None:
+        """(alert id, new status, attempts, next attempt) of failed sends, with the reason."""
+        with self.transaction():
+            self.db.conn.executemany(
+                "UPDATE alerts SET status = ?, attempts = ?, next_attempt = ?, last_error = ?, "
+                "claim_token = NULL, lease_until = NULL WHERE id = ? AND claim_token = ?",
+                [
+                    (status, attempts, next_attempt, reason, alert_id, token)
+                    for alert_id, status, attempts, next_attempt in outcomes
+                ],
+            )
+
+    def recover_alerts(self, now: str) -> int:
+        """Return claims whose lease ran out (their deliverer died) to pending; how many."""
+        with self.transaction():
+            return self.db.conn.execute(
+                "UPDATE alerts SET status = 'pending', claim_token = NULL, lease_until = NULL "
+                "WHERE status = 'sending' AND (lease_until IS NULL OR lease_until <= ?)",
+                [now],
+            ).rowcount
+
+    def claim_tokens(self) -> list[str]:
+        """The tokens of the deliverers holding claims now."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT claim_token FROM alerts WHERE status = 'sending' "
+            "AND claim_token IS NOT NULL"
+        )
+        return [row[0] for row in rows]
+
+    def release_claims_of(self, token: str) -> int:
+        """Return every claim of one (dead) deliverer to pending."""
+        with self.transaction():
+            return self.db.conn.execute(
+                "UPDATE alerts SET status = 'pending', claim_token = NULL, lease_until = NULL "
+                "WHERE status = 'sending' AND claim_token = ?",
+                [token],
+            ).rowcount
+
+    def retry_alerts_now(self, now: str) -> int:
+        """Make every pending alert due now (its backoff is forgotten); return how many."""
+        with self.transaction():
+            return self.db.conn.execute(
+                "UPDATE alerts SET next_attempt = ? WHERE status = 'pending' AND next_attempt > ?",
+                [now, now],
+            ).rowcount
+
+    def last_digest(self, channel: str) -> str | None:
+        row = self.db.execute(
+            "SELECT last_digest FROM channel_state WHERE channel = ?", [channel]
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_last_digest(self, channel: str, when: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "INSERT INTO channel_state (channel, last_digest) VALUES (?, ?) "
+                "ON CONFLICT(channel) DO UPDATE SET last_digest = excluded.last_digest",
+                [channel, when],
+            )
+
+    def release_row(self, row_id: int) -> dict | None:
+        """One stored release as a plain row (no decoding)."""
+        return next(iter(self.db.query("SELECT * FROM releases WHERE id = ?", [row_id])), None)
+
+    def alert_rows(self, status: str | None = None, limit: int = 100) -> list[dict]:
+        """Alerts with their release titles, newest first, for `biomon alerts`."""
+        sql = (
+            "SELECT a.id, a.status, a.channel, a.rule, a.attempts, a.created, a.sent_at, "
+            "a.next_attempt, a.last_error, r.release_id, r.title FROM alerts a "
+            "JOIN releases r ON r.id = a.release"
+        )
+        params: list = []
+        if status:
+            sql += " WHERE a.status = ?"
+            params.append(status)
+        sql += " ORDER BY a.id DESC LIMIT ?"
+        params.append(limit)
+        return list(self.db.query(sql, params))
+
+    def alert_counts(self) -> dict[str, int]:
+        """How many alerts are in each status."""
+        return dict(self.db.execute("SELECT status, count(*) FROM alerts GROUP BY status"))
 
     # ---- reads
 
@@ -378,3 +681,8 @@ def _decode(row: dict) -> dict:
         row[key] = json.loads(row.get(key) or "[]")
     row["facts"] = json.loads(row.get("facts") or "{}")
     return row
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {text}"[:300]
