@@ -64,7 +64,7 @@ def build(path: Path, count: int, seed: int = 7) -> None:
             tags.append((i + 1, primary, "[]"))
             if rng.random() < 0.3:
                 tags.append((i + 1, rng.choice([t for t in TAGS if t != primary]), "[]"))
-        with store.db.atomic():
+        with store.transaction():
             db.executemany(
                 "INSERT INTO releases (id, source, release_id, url, title, summary_html, text, "
                 "published_utc, published_raw, sort_time, issuer, language, subjects, tickers, "

@@ -83,9 +83,16 @@ class ParseResult:
     """Releases read from one feed body, items that could not be read, and warnings."""
 
     releases: tuple[Release, ...]
-    failed_items: int = 0
-    warning: str | None = None  # e.g. feedparser's bozo exception, when entries were still usable
+    failed_items: int = 0  # == len(failures)
+    warning: str | None = None  # every warning on one line ("; "-joined `warnings`), or None
     known_ids: tuple[str, ...] = ()  # items already stored, left unparsed
+    # Items lost, one line each: "item 3 (id 2800004): ValueError: ..." (position in the body).
+    failures: tuple[str, ...] = ()
+    # Items kept with a problem: "item 2 (id 2800004): date out of range (...): 'Fri, 31 Dec 9999'".
+    flagged: tuple[str, ...] = ()
+    # Feed-wide warnings: feedparser's bozo exception when entries were still usable, "invalid
+    # UTF-8 at byte 1234 replaced (1 byte)", "2 invalid character references replaced", ...
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ class FeedReport:
     skipped: str | None = None  # why nothing was parsed: "not modified", "unchanged", "waiting"
     moved_to: str | None = None
     status: int | None = None
+    failures: tuple[str, ...] = ()  # ParseResult.failures: the `failed` items, one line each
+    flagged: tuple[str, ...] = ()  # ParseResult.flagged: items stored with a problem
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -16,7 +16,7 @@ import httpx
 from monitor.classify import classify
 from monitor.classify.engine import TagRules, build_rules
 from monitor.config import Config
-from monitor.errors import ConfigError, FeedError
+from monitor.errors import ConfigError, FeedError, StoreError
 from monitor.fetch import HostLimiter, fetch, make_client
 from monitor.models import Classification, FeedReport, FeedState, FetchResult, PollReport, Release
 from monitor.parse import parse_feed
@@ -107,7 +107,7 @@ class Poller:
                 if self.should_stop():
                     continue
                 with self.lock, self.store.transaction():
-                    batch_reports = [self._ingest(futures[f], f.result()) for f in done]
+                    batch_reports = [self._ingest_safely(futures[f], f) for f in done]
                 for report in batch_reports:  # said only once the batch is committed
                     _log(report)
                     reports[report.url] = report
@@ -127,6 +127,26 @@ class Poller:
                 max_bytes=self.config.poll.max_bytes,
             )
 
+    def _ingest_safely(self, state: FeedState, future: Future[FetchResult]) -> FeedReport:
+        """`_ingest` on its own savepoint: a feed that breaks it is reported, the others go on.
+
+        Only a failing database (StoreError) stops the pass: then nothing of it is kept.
+        """
+        try:
+            result = future.result()
+        except Exception as error:  # a bug in fetching: this feed fails, the pass goes on
+            result = FetchResult(url=state.target, error=f"fetch failed: {_one_line(error)}")
+        try:
+            with self.store.transaction():
+                return self._ingest(state, result)
+        except StoreError:
+            raise
+        except Exception as error:  # a bug met by this feed's body: report it, keep the others
+            log.debug("%s: could not be read", state.url, exc_info=True)
+            reason = f"could not be read ({_one_line(error)}); please report this feed"
+            failed = replace(result, error=reason, body=b"")
+            return self._ingest(state, failed)
+
     def _ingest(self, state: FeedState, result: FetchResult) -> FeedReport:
         """Parse and store one fetched feed; keep the feed's state either way."""
         url, items, body_hash = state.url, None, state.body_hash
@@ -143,6 +163,7 @@ class Poller:
                     result.body,
                     result.content_type,
                     known=lambda ids: self.store.known_ids(globenewswire.SOURCE, ids),
+                    now=self.now(),
                 )
             except FeedError as error:
                 result = replace(result, error=error.reason)
@@ -166,8 +187,10 @@ class Poller:
                     url,
                     new=new,
                     already=saved.already + len(parsed.known_ids),
-                    failed=parsed.failed_items,
+                    failed=parsed.failed_items + len(saved.failed),
                     warning=parsed.warning,
+                    failures=(*parsed.failures, *saved.failed),
+                    flagged=parsed.flagged,
                     **common,
                 )
         else:
@@ -186,7 +209,7 @@ class Poller:
                 log.warning("%s: paging back stopped: %s", page_url, result.error)
                 break
             try:
-                parsed = parse_feed(page_url, result.body, result.content_type)
+                parsed = parse_feed(page_url, result.body, result.content_type, now=self.now())
             except FeedError as error:
                 log.warning("%s: paging back stopped: %s", page_url, error.reason)
                 break
@@ -227,6 +250,11 @@ def _gap_possible(state: FeedState, new: int, items: int, paged: bool) -> bool:
     return paged and state.last_success is not None and items > 0 and new == items
 
 
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def _digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
@@ -245,6 +273,10 @@ def _log(report: FeedReport) -> None:
             report.failed,
             report.elapsed,
         )
+    for failure in report.failures:
+        log.warning("%s: item not stored: %s", report.url, failure)
+    for flag in report.flagged:
+        log.warning("%s: item stored with a problem: %s", report.url, flag)
 
 
 def poll_once(

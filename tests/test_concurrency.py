@@ -363,3 +363,35 @@ def test_corrupt_database_is_one_line(server, tmp_path):
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "biomon.db" in lines[0], result.stderr
+
+
+def test_a_deliverer_that_outlived_its_lease_cannot_send_or_mark(tmp_path, write_config):
+    config = load_config(write_config(f'[storage]\npath = "b.db"\n{SmtpSink().email_config()}'))
+    queue_alerts(config.storage.path, 1)
+    sent: list[str] = []
+
+    class Channel:
+        name = "email"
+        deadline = 5.0
+
+        def send(self, message: Message) -> None:
+            sent.append(message.title)
+
+        def probe(self):
+            return None
+
+    slow = Outbox(Store(config.storage.path), config.notify, {"email": Channel()})
+    alert_id = slow.store.due_alerts("email", "9999")[0]["id"]
+    # The slow deliverer claimed the alert at 10:00 with a lease to 10:02, then stalled.
+    assert slow.store.claim_alerts(
+        [alert_id], slow.token, "2026-01-01T10:00:00Z", "2026-01-01T10:02:00Z"
+    )
+    later = Outbox(Store(config.storage.path), config.notify, {"email": Channel()})
+    assert later.recover() == 1  # the lease ran out: the alert is free again
+    assert later.deliver().sent == 1
+    # The stalled one wakes up: its claim is gone, so it neither sends nor marks.
+    assert not slow.store.renew_claim(
+        [alert_id], slow.token, "2026-01-01T10:03:00Z", "2026-01-01T10:05:00Z"
+    )
+    assert slow.store.mark_sent([alert_id], slow.token, "2026-01-01T10:03:00Z") == 0
+    assert len(sent) == 1
