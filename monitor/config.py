@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import tomllib
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
 from monitor.models import Ticker
@@ -191,8 +193,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     storage = check.table(data, "storage")
     check.keys(storage, "storage", {"path", "busy_timeout"})
     db_path = check.get(storage, "storage", "path", str, "biomon.db", nonempty=True)
+    # SQLite takes the busy timeout in milliseconds as a C int: a day is plenty.
     busy_timeout = float(
-        check.get(storage, "storage", "busy_timeout", (int, float), 30.0, minimum=0)
+        check.get(storage, "storage", "busy_timeout", (int, float), 30.0, minimum=0, maximum=86400)
     )
 
     poll = check.table(data, "poll")
@@ -203,14 +206,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         user_agent=check.get(poll, "poll", "user_agent", str, DEFAULT_USER_AGENT, nonempty=True),
         feeds=check.urls(poll, "poll", "feeds"),
         timeout=float(check.get(poll, "poll", "timeout", (int, float), 20.0, minimum=0.1)),
-        max_bytes=check.get(poll, "poll", "max_bytes", int, 15 * 1024 * 1024, minimum=1024),
-        workers=check.get(poll, "poll", "workers", int, 16, minimum=1),
-        per_host=check.get(poll, "poll", "per_host", int, 2, minimum=1),
+        max_bytes=check.get(
+            poll, "poll", "max_bytes", int, 15 * 1024 * 1024, minimum=1024, maximum=2**32
+        ),
+        workers=check.get(poll, "poll", "workers", int, 16, minimum=1, maximum=1000),
+        per_host=check.get(poll, "poll", "per_host", int, 2, minimum=1, maximum=100),
         host_gap=float(check.get(poll, "poll", "host_gap", number, 0.5, minimum=0)),
         backoff_max=float(check.get(poll, "poll", "backoff_max", number, 3600, minimum=1)),
         stale_factor=float(check.get(poll, "poll", "stale_factor", number, 6, minimum=1)),
         stale_after=float(check.get(poll, "poll", "stale_after", number, 86400, minimum=60)),
-        page_size=check.get(poll, "poll", "page_size", int, 50, minimum=1),
+        page_size=check.get(poll, "poll", "page_size", int, 50, minimum=1, maximum=1000),
         page_limit=check.get(poll, "poll", "page_limit", int, 20, minimum=1),
     )
 
@@ -218,6 +223,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     if not isinstance(watches, list):
         raise ConfigError(path, "watch", "must be an array of tables: write [[watch]]")
     watch_configs = tuple(check.watch(entry, f"watch[{i}]") for i, entry in enumerate(watches))
+    check.unique_tickers(watch_configs)
     classify = check.table(data, "classify")
     check.keys(classify, "classify", {"patterns"})
     return Config(
@@ -233,24 +239,60 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
 
 
 COMMON_CHANNEL_KEYS = ("enabled", "quiet_hours", "timezone", "digest_minutes")
-CHANNEL_KEYS: dict[str, dict[str, tuple[Any, Any]]] = {
+# key: (type, default, (minimum, maximum) for numbers)
+CHANNEL_KEYS: dict[str, dict[str, tuple[Any, Any, tuple[float, float] | None]]] = {
     "desktop": {},
     "email": {
-        "host": (str, ""),
-        "port": (int, 587),
-        "security": (str, "starttls"),
-        "username": (str, ""),
-        "password_env": (str, ""),
-        "from": (str, ""),
-        "to": (list, []),
-        "timeout": ((int, float), 20),
+        "host": (str, "", None),
+        "port": (int, 587, (1, 65535)),
+        "security": (str, "starttls", None),
+        "username": (str, "", None),
+        "password_env": (str, "", None),
+        "from": (str, "", None),
+        "to": (list, [], None),
+        "timeout": ((int, float), 20, (0.1, 3600)),
     },
 }
+
+# Every number has an upper bound: huge values overflow timedelta, socket timeouts and SQLite's
+# busy timeout far from the config file. 1e9 seconds is about 31 years.
+NUMBER_MAX = 1_000_000_000
+# NUL and other C0/C1 controls break paths, headers and SQLite text. Queries, phrases and
+# regular expressions may span lines (tab, CR, LF); every other value is one line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _channel_problem(name: str) -> str | None:
     if name not in CHANNEL_KEYS:
         return f"unknown channel {name!r}; use one of: {', '.join(CHANNEL_KEYS)}"
+    return None
+
+
+def _control_problem(value: str, multiline: bool = False) -> str | None:
+    """Why `value` cannot be used: a NUL or other control character (tab/newline: multiline)."""
+    found = (_CONTROL_BUT_WHITESPACE if multiline else _CONTROL).search(value)
+    if found:
+        return (
+            f"contains the control character U+{ord(found.group()):04X} "
+            f"at position {found.start()}; remove it"
+        )
+    return None
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be fetched, in words; None for an absolute http(s) URL with a host."""
+    if not url.startswith(("http://", "https://")):
+        return f"not an http(s) URL: {url!r}"
+    if any(c.isspace() for c in url):
+        return f"not a valid URL: {url!r} has a space; write it as %20"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range or not a number)
+    except ValueError as error:
+        return f"not a valid URL: {url!r} ({error})"
+    if not parts.hostname:
+        return f"not a valid URL: {url!r} has no host"
     return None
 
 
@@ -260,6 +302,10 @@ def _regex_problem(pattern: str) -> str | None:
     except re.error as error:
         return f"bad regular expression {pattern!r}: {error}"
     return None
+
+
+def _bounds(limits: tuple[float, float] | None) -> dict[str, float]:
+    return {"minimum": limits[0], "maximum": limits[1]} if limits else {}
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
@@ -300,7 +346,20 @@ class _Checker:
             raise self.fail(key, f"must be a table ([{key}]), got {_type_name(value)}")
         return value
 
-    def get(self, table, where, key, types, default, *, minimum=None, nonempty=False):
+    def get(
+        self,
+        table,
+        where,
+        key,
+        types,
+        default,
+        *,
+        minimum=None,
+        maximum=NUMBER_MAX,
+        nonempty=False,
+        multiline=False,
+    ):
+        """table[key] checked: its type, a finite number within bounds, text without controls."""
         dotted = f"{where}.{key}"
         if key not in table:
             return default
@@ -314,13 +373,34 @@ class _Checker:
         ):
             expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types_tuple)
             raise self.fail(dotted, f"expected {expected}, got {_type_name(value)} {value!r}")
-        if minimum is not None and value < minimum:
-            raise self.fail(dotted, f"must be at least {minimum}, got {value!r}")
-        if nonempty and isinstance(value, str) and not value.strip():
-            raise self.fail(dotted, "must not be empty")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.number(value, dotted, minimum, maximum)
+        if isinstance(value, str):
+            problem = _control_problem(value, multiline)
+            if problem:
+                raise self.fail(dotted, problem)
+            if nonempty and not value.strip():
+                raise self.fail(dotted, "must not be empty")
         return value
 
-    def strings(self, table: dict, where: str, key: str, check: Callable[[str], str | None] = None):
+    def number(self, value: float, dotted: str, minimum: float | None, maximum: float | None):
+        # TOML allows inf and nan; both compare False against any bound, so test them first.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(dotted, f"must be a finite number, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(dotted, f"must be at least {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise self.fail(dotted, f"must be at most {maximum:g}, got {value!r}")
+
+    def strings(
+        self,
+        table: dict,
+        where: str,
+        key: str,
+        check: Callable[[str], str | None] | None = None,
+        *,
+        multiline: bool = False,
+    ) -> tuple[str, ...]:
         dotted = f"{where}.{key}"
         values = table.get(key, [])
         if not isinstance(values, list):
@@ -328,18 +408,13 @@ class _Checker:
         for i, value in enumerate(values):
             if not isinstance(value, str):
                 raise self.fail(f"{dotted}[{i}]", f"expected a string, got {_type_name(value)}")
-            problem = check(value) if check else None
+            problem = _control_problem(value, multiline) or (check(value) if check else None)
             if problem:
                 raise self.fail(f"{dotted}[{i}]", problem)
         return tuple(values)
 
     def urls(self, table: dict, where: str, key: str) -> tuple[str, ...]:
-        def check(url: str) -> str | None:
-            if not url.startswith(("http://", "https://")):
-                return f"not an http(s) URL: {url!r}"
-            return None
-
-        return self.strings(table, where, key, check)
+        return self.strings(table, where, key, _url_problem)
 
     def queries(self, table: dict) -> tuple[tuple[str, str], ...]:
         from monitor.query import QueryError, parse_query
@@ -350,6 +425,9 @@ class _Checker:
                 raise self.fail(f"queries.{name}", "names are letters, digits, - or _")
             if not isinstance(text, str):
                 raise self.fail(f"queries.{name}", f"expected a string, got {_type_name(text)}")
+            problem = _control_problem(text, multiline=True)
+            if problem:
+                raise self.fail(f"queries.{name}", problem)
             try:
                 parse_query(text)
             except QueryError as error:
@@ -364,7 +442,7 @@ class _Checker:
                 raise self.fail(
                     f"{where}.{tag}", "tag names are lower-case letters, digits, - or _"
                 )
-            result.append((tag, self.strings(table, where, tag, _regex_problem)))
+            result.append((tag, self.strings(table, where, tag, _regex_problem, multiline=True)))
         return tuple(result)
 
     def watch(self, entry: Any, where: str) -> WatchConfig:
@@ -385,11 +463,11 @@ class _Checker:
             company=self.get(entry, where, "company", str, "").strip(),
             feeds=self.urls(entry, where, "feeds"),
             alert_tags=tuple(t.strip().lower() for t in self.strings(entry, where, "alert_tags")),
-            keywords=tuple(k.strip() for k in self.strings(entry, where, "keywords") if k.strip()),
-            exclude=tuple(k.strip() for k in self.strings(entry, where, "exclude") if k.strip()),
+            keywords=self.phrases(entry, where, "keywords"),
+            exclude=self.phrases(entry, where, "exclude"),
             channels=self.strings(entry, where, "channels", _channel_problem),
             paging=self.get(entry, where, "paging", bool, False),
-            query=self.get(entry, where, "query", str, "").strip(),
+            query=self.get(entry, where, "query", str, "", multiline=True).strip(),
         )
         if watch.query:
             from monitor.query import QueryError, parse_query
@@ -412,6 +490,28 @@ class _Checker:
             )
         return watch
 
+    def phrases(self, entry: dict, where: str, key: str) -> tuple[str, ...]:
+        values = self.strings(entry, where, key, multiline=True)
+        return tuple(value.strip() for value in values if value.strip())
+
+    def unique_tickers(self, watches: tuple[WatchConfig, ...]) -> None:
+        """Two [[watch]] entries on one ticker would alert twice; name both."""
+        seen: dict[tuple[str, str], int] = {}
+        for index, watch in enumerate(watches):
+            if watch.ticker is None:
+                continue
+            for (symbol, exchange), first in seen.items():
+                # "CLRB" (any exchange) and "NASDAQ:CLRB" watch the same releases.
+                if symbol == watch.ticker.symbol and (
+                    exchange == watch.ticker.exchange or not exchange or not watch.ticker.exchange
+                ):
+                    raise self.fail(
+                        f"watch[{index}].ticker",
+                        f"{watch.ticker.symbol} is already watched by watch[{first}]; "
+                        "merge the two [[watch]] entries into one",
+                    )
+            seen[(watch.ticker.symbol, watch.ticker.exchange)] = index
+
     def notify(self, table: dict) -> NotifyConfig:
         self.keys(table, "notify", {"desktop", "email", "max_attempts", "retry_base"})
         channels = []
@@ -427,9 +527,9 @@ class _Checker:
                     key,
                     self.strings(section, where, key)
                     if kind is list
-                    else self.get(section, where, key, kind, default),
+                    else self.get(section, where, key, kind, default, **_bounds(limits)),
                 )
-                for key, (kind, default) in extra.items()
+                for key, (kind, default, limits) in extra.items()
             )
             channels.append(
                 ChannelConfig(
@@ -443,7 +543,7 @@ class _Checker:
             )
         config = NotifyConfig(
             channels=tuple(channels),
-            max_attempts=self.get(table, "notify", "max_attempts", int, 8, minimum=1),
+            max_attempts=self.get(table, "notify", "max_attempts", int, 8, minimum=1, maximum=1000),
             retry_base=float(self.get(table, "notify", "retry_base", (int, float), 30, minimum=1)),
         )
         email = config.channel("email")

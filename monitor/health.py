@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ class FeedHealth:
     median_gap_hours: float | None
     stale: str | None  # why the feed looks stale, else None
     disabled: str | None
+    problems: tuple[str, ...] = ()  # items of the last read poll not stored, or stored flagged
 
 
 def stale_reason(
@@ -82,6 +84,7 @@ def feed_health(row: dict, published: list[str], items_last_day: int, *, now: da
             no_success_after=no_success_after,
         ),
         disabled=row.get("disabled"),
+        problems=tuple(json.loads(row.get("last_problems") or "[]")),
     )
 
 

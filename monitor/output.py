@@ -1,12 +1,18 @@
-"""Formatting of release rows for the terminal: rich tables, JSON lines, CSV."""
+"""Formatting of release rows for the terminal: rich tables, JSON lines, CSV; export files."""
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
 import re
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
+
+from monitor.errors import BiomonError
 
 FORMATS = ("table", "json", "csv", "markdown")
 CSV_COLUMNS = (
@@ -14,6 +20,9 @@ CSV_COLUMNS = (
     "snippet",
 )  # fmt: skip
 HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "\x02", "\x03"  # set by monitor.query's snippets
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection");
+# the full-width forms too, in some locales.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def public_row(row: dict) -> dict:
@@ -56,9 +65,94 @@ def write_rows(
         for row in rows:
             record = public_row(row) | ({"text": row["text"]} if full else {})
             record["tickers"] = " ".join(record["tickers"])
-            writer.writerow(record)
+            writer.writerow({key: csv_cell(value) for key, value in record.items()})
     else:
         write_table(rows, out, title=title)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value a spreadsheet shows as text: a leading formula character gets a `'` before it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def check_new_file(path: Path, force: bool) -> None:
+    """Refuse, in one line, a path `write_file` must not write (before any work is done)."""
+    if path.is_symlink():
+        raise BiomonError(
+            f"{path}: is a symbolic link; biomon never writes through one "
+            "(not even with --force): remove it or choose another name"
+        )
+    if not path.parent.is_dir():
+        raise BiomonError(
+            f"{path}: folder {path.parent} does not exist; create it or choose another path"
+        )
+    if path.is_dir():
+        raise BiomonError(f"{path}: is a folder; give a file name")
+    if path.exists():
+        if not force:
+            raise BiomonError(f"{path}: already exists; pass --force to replace it")
+        if not path.is_file():
+            # Replacing /dev/null or a FIFO by renaming over it would be worse than refusing.
+            raise BiomonError(f"{path}: is not a regular file; choose another name")
+
+
+def write_file(path: Path, write: Callable[[TextIO], None], *, force: bool = False) -> None:
+    """Write a UTF-8 file whole or not at all: a new temporary file beside it, then renamed.
+
+    Without `force` an existing file is never replaced (also one created meanwhile); a symbolic
+    link at `path` is never followed or replaced.
+    """
+    check_new_file(path, force)
+    temporary, handle = _new_temporary(path)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        if force:
+            os.replace(temporary, path)
+        else:
+            _rename_new(temporary, path)
+    except OSError as error:
+        raise BiomonError(f"{path}: cannot write: {error.strerror or error}") from None
+    finally:
+        # Gone after os.replace; still there after a failure or os.link (a second name).
+        temporary.unlink(missing_ok=True)
+
+
+def _new_temporary(path: Path) -> tuple[Path, int]:
+    """A new empty file of our own beside `path`, open for writing (O_EXCL: never one there)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return temporary, os.open(temporary, flags, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise BiomonError(
+                f"{path}: cannot write in {path.parent}: {error.strerror or error}"
+            ) from None
+    raise BiomonError(f"{path}: cannot create a temporary file in {path.parent}")
+
+
+def _rename_new(temporary: Path, path: Path) -> None:
+    """Move `temporary` to `path` only if nothing is there (a link: atomic, never clobbers)."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise BiomonError(f"{path}: already exists; pass --force to replace it") from None
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        # No hard links here (FAT, some network drives): claim the name, then rename onto it.
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            raise BiomonError(f"{path}: already exists; pass --force to replace it") from None
+        os.replace(temporary, path)
 
 
 def write_table(rows: Sequence[dict], out: TextIO, *, title: str | None = None) -> None:
@@ -243,7 +337,17 @@ def write_status(healths: Sequence, fmt: str, out: TextIO) -> None:
             str(h.items_last_day),
             verdict,
         )
-    Console(file=out, width=_width(out)).print(table)
+    console = Console(file=out, width=_width(out))
+    console.print(table)
+    for h in healths:
+        if h.problems:
+            console.print(
+                f"{h.url}: {len(h.problems)} item(s) with problems in the last read:",
+                markup=False,
+                highlight=False,
+            )
+            for problem in h.problems:
+                console.print(f"  {problem}", markup=False, highlight=False)
 
 
 def _short(value: str | None) -> str:

@@ -175,6 +175,12 @@ def _m009_alert_claims(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m010_feed_item_problems(db: sqlite_utils.Database) -> None:
+    # The items of a feed's last poll that were not stored or stored with a problem (JSON array
+    # of one-line "item 3 (id 123): reason" strings), for `biomon status`.
+    db["feeds"].add_column("last_problems", str)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
@@ -185,6 +191,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m007_backfill,
     _m008_fts_on_text_changes,
     _m009_alert_claims,
+    _m010_feed_item_problems,
 )
 
 # Updates and corrections arrive as new releases; their title, less this prefix, finds the original.

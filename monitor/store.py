@@ -26,6 +26,7 @@ def utc_now() -> str:
 
 
 DEFAULT_BUSY_TIMEOUT = 30.0
+MAX_PROBLEMS = 20  # item problems kept per feed for `biomon status`
 _SAVEPOINTS = itertools.count(1)
 
 
@@ -436,6 +437,9 @@ class Store:
             "last_status": _status_line(report),
             "last_warning": report.warning,
         }
+        if not report.skipped and not report.error:
+            problems = [*report.failures, *report.flagged]
+            row["last_problems"] = json.dumps(problems[:MAX_PROBLEMS]) if problems else None
         if items is not None:
             row["last_items"] = items
         if report.error:

@@ -97,7 +97,9 @@ def test_config_option_beats_environment(write_config, monkeypatch):
     monkeypatch.setenv("BIOMON_CONFIG", "/nonexistent/biomon.toml")
     good = write_config(GOOD.replace("../data/biomon.db", "b.db"))
     result = CliRunner().invoke(cli, ["--config", str(good), "history"])
-    assert result.exit_code == 0, result.output
+    # The good config is read: its database is named (not there yet: reading never creates it).
+    assert result.exit_code == 1, result.output
+    assert f"{good.parent / 'b.db'}: no such database" in result.output
 
 
 def test_default_is_config_biomon_toml_in_the_working_folder(tmp_path, monkeypatch):

@@ -89,3 +89,26 @@ def test_an_immutable_database_file_is_one_line(server, tmp_path, write_config):
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(db) in lines[0], result.stderr
+
+
+def test_poll_and_status_name_the_items_left_out_or_flagged(server, tmp_path, write_config):
+    body = feed(
+        Item("7800000", "Good one"),
+        Item("7800001", "From the far future", pub_date="Fri, 31 Dec 9999 23:59 GMT"),
+    ).replace(b"</channel>", b"<item><pubDate>Tue, 19 Dec 2023 13:30 GMT</pubDate></item></channel>")
+    url = server.add("odd.xml", body)
+    config = write_config(config_text([url]))
+    base = [sys.executable, "-m", "monitor", "--config", str(config)]
+    poll = subprocess.run([*base, "poll", "--once"], capture_output=True, text=True, timeout=60)
+    assert poll.returncode == 0, poll.stderr
+    assert "2 new, 0 already stored, 1 failed" in poll.stdout
+    assert "not stored: item 3: ValueError: item has no dc:identifier" in poll.stdout
+    assert "flagged: item 2 (id 7800001): date out of range" in poll.stdout
+    status = subprocess.run([*base, "status"], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert "2 item(s) with problems in the last read" in status.stdout
+    assert "item 2 (id 7800001): date out of range" in status.stdout
+    with Store(tmp_path / "biomon.db") as store:
+        row = store.get("7800001")[0]
+        assert row["published_utc"] is None and row["published_raw"].startswith("Fri, 31 Dec 9999")
+        assert row["sort_time"] == row["first_seen"]

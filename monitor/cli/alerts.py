@@ -23,7 +23,7 @@ def alerts(obj: Context, status: str | None, limit: int, fmt: str) -> None:
     """List alerts: pending, sent and failed (with the reason), newest first."""
     from monitor.outbox import alert_rows
 
-    store = obj.store()
+    store = obj.store(readonly=True)
     try:
         rows = alert_rows(store, status, limit)
     finally:

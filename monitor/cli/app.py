@@ -28,17 +28,56 @@ class Context:
             self._config = load_config(self.config_path)
         return self._config
 
-    def store(self) -> Store:
+    def store(self, readonly: bool = False) -> Store:
+        """The database: --db, else the config's. `readonly` for commands that only read.
+
+        A read-only Store never creates, migrates or writes the file, and refuses a missing
+        file or one that is not a biomon database, so a mistyped --db is an error, not a new
+        empty database (or 13 biomon tables added to someone else's file).
+        """
         # --db lets `history`/`show` read any database without a config file.
-        return Store(self.db_path or self.config.storage.path)
+        if self.db_path:
+            return Store(self.db_path, readonly=readonly)
+        storage = self.config.storage
+        return Store(storage.path, readonly=readonly, busy_timeout=storage.busy_timeout)
+
+
+class OneLineUsageError(click.ClickException):
+    """A usage error said in one line (click's own adds the usage text and a hint: 4 lines)."""
+
+    exit_code = 2
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message())
+        self.command_path = error.ctx.command_path if error.ctx else "biomon"
+
+    def show(self, file=None) -> None:
+        message = self.message[:-1] if self.message.endswith(".") else self.message
+        click.echo(
+            f"biomon: usage error: {message} (see {self.command_path} --help)",
+            file=file,
+            err=file is None,
+        )
 
 
 class BiomonGroup(click.Group):
-    """Turns biomon's own errors into one line and an exit code (2: config, 1: other)."""
+    """Turns biomon's own errors into one line and an exit code (2: config or usage, 1: other)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            raise OneLineUsageError(error) from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            raise OneLineUsageError(error) from None
         except ConfigError as error:
             click.echo(f"biomon: config error: {error}", err=True)
             ctx.exit(2)
@@ -50,7 +89,7 @@ class BiomonGroup(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=BiomonGroup)
+@click.group(cls=BiomonGroup, name="biomon")
 @click.version_option(__version__, prog_name="biomon")
 @click.option(
     "--config",
@@ -81,7 +120,10 @@ def parse_day(value: str | None, option: str) -> date | None:
         return None
     try:
         return date.fromisoformat(value)
-    except ValueError:
+    except ValueError as error:
+        # "year 0 is out of range", "day is out of range for month": worth saying; the
+        # format complaint ("Invalid isoformat string") is what "write YYYY-MM-DD" says.
+        why = "" if str(error).startswith("Invalid isoformat") else f" ({error})"
         raise click.BadParameter(
-            f"{value!r} is not a date; write YYYY-MM-DD", param_hint=option
+            f"{value!r} is not a date{why}; write YYYY-MM-DD", param_hint=option
         ) from None

@@ -40,12 +40,13 @@ def browse(obj: Context, port: int, open_browser: bool) -> None:
     missing = datasette_available()
     if missing:
         raise BiomonError(missing)
-    # Not obj.store(): opening a Store creates and migrates the file; browsing never writes.
     db_path = obj.db_path or obj.config.storage.path
     if not db_path.is_file():
         raise BiomonError(
             f"no database at {db_path} yet; run biomon poll --once or biomon demo --keep DIR first"
         )
+    # Read-only: refuses a file that is not a biomon database (Datasette would show any).
+    obj.store(readonly=True).close()
     port = choose_port(port)
     with tempfile.TemporaryDirectory(prefix="biomon-browse-") as folder:
         metadata_path = Path(folder) / "metadata.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -14,8 +14,10 @@ from monitor.cli.app import Context, cli, parse_day
 from monitor.errors import BiomonError, ConfigError
 from monitor.output import (
     FORMATS,
+    check_new_file,
     public_row,
     write_classifications,
+    write_file,
     write_release,
     write_rows,
     write_stats,
@@ -48,7 +50,42 @@ def query_options(func):
     return func
 
 
-QUERY_COMMAND = {"ignore_unknown_options": True}  # so `-tag:financing` is query text, not an option
+class QueryCommand(click.Command):
+    """A command whose QUERY words may start with a dash (`-tag:financing`, `-word`).
+
+    click must not read those as options, so unknown options pass through as query text; but
+    an unknown `--word` is a mistyped option (`--limt`), never query text: an error naming the
+    option it may mean. After `--` every word is query text.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["context_settings"] = {
+            **(kwargs.get("context_settings") or {}),
+            "ignore_unknown_options": True,
+        }
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (param.is_flag or param.count)
+        value_next = False
+        for arg in args:
+            if value_next:  # `--search --x`: the value of --search, whatever it looks like
+                value_next = False
+                continue
+            if arg == "--":
+                break
+            if not arg.startswith("--"):
+                continue
+            name, equals, _ = arg.partition("=")
+            if name not in takes_value:
+                long_names = [known for known in takes_value if known.startswith("--")]
+                raise click.NoSuchOption(name, possibilities=long_names, ctx=ctx)
+            value_next = takes_value[name] and not equals
+        return super().parse_args(ctx, args)
 
 
 def build_query(obj: Context, query, tickers, tags, since, until, search, watched) -> ReleaseQuery:
@@ -68,7 +105,7 @@ def build_query(obj: Context, query, tickers, tags, since, until, search, watche
         tickers=tuple(wanted),
         tags=tuple(t.strip().lower() for t in tags),
         since=f"{since_day.isoformat()}T00:00:00Z" if since_day else None,
-        until=f"{(until_day + timedelta(days=1)).isoformat()}T00:00:00Z" if until_day else None,
+        until=_day_after(until_day),
         search=search,
         watched_only=True if watched else None,
     )
@@ -84,8 +121,15 @@ def build_query(obj: Context, query, tickers, tags, since, until, search, watche
     return base.merged(parsed)
 
 
+def _day_after(day: date | None) -> str | None:
+    """The exclusive upper bound of an inclusive --until day; None (no bound) for 9999-12-31."""
+    if day is None or day == date.max:
+        return None
+    return f"{(day + timedelta(days=1)).isoformat()}T00:00:00Z"
+
+
 def _run(obj: Context, query: ReleaseQuery) -> list[dict]:
-    store = obj.store()
+    store = obj.store(readonly=True)
     try:
         return store.query(query)
     finally:
@@ -118,7 +162,7 @@ def list_options(func):
     return func
 
 
-@cli.command(context_settings=QUERY_COMMAND)
+@cli.command(cls=QueryCommand)
 @query_options
 @list_options
 @click.pass_obj
@@ -136,7 +180,7 @@ def history(obj: Context, **options) -> None:
     _history(obj, **options)
 
 
-@cli.command(context_settings=QUERY_COMMAND)
+@cli.command(cls=QueryCommand)
 @click.argument("query", nargs=-1, required=True)
 @list_options
 @click.pass_obj
@@ -145,18 +189,24 @@ def search(obj: Context, query: tuple[str, ...], **options) -> None:
     _history(obj, query, (), (), None, None, None, False, **options)
 
 
-@cli.command(context_settings=QUERY_COMMAND)
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@cli.command(cls=QueryCommand)
+@click.argument("path", type=click.Path(dir_okay=False))
 @query_options
 @click.option("--limit", default=1_000_000, type=click.IntRange(min=1), help="At most this many.")
+@click.option(
+    "--force", is_flag=True, help="Replace PATH if it exists (never through a symbolic link)."
+)
 @click.pass_obj
-def export(obj: Context, path: str, limit: int, **options) -> None:
-    """Write the releases a query matches to PATH: .csv, or .jsonl/.json (JSON lines)."""
+def export(obj: Context, path: str, limit: int, force: bool, **options) -> None:
+    """Write the releases a query matches to PATH: .csv, or .jsonl/.json (JSON lines).
+
+    PATH is written whole or not at all, and never replaced unless --force.
+    """
     fmt = _export_format(path)
     query = replace(build_query(obj, **options), limit=limit)
+    check_new_file(Path(path), force)  # before the query, which may take a while
     rows = _run(obj, query)
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        write_rows(rows, fmt, out, full=True)
+    write_file(Path(path), lambda out: write_rows(rows, fmt, out, full=True), force=force)
     click.echo(f"{len(rows)} releases written to {path}")
 
 
@@ -169,7 +219,7 @@ def _export_format(path: str) -> str:
     raise click.BadParameter(f"{path!r}: use a .csv or .jsonl file name", param_hint="PATH")
 
 
-@cli.command(context_settings=QUERY_COMMAND)
+@cli.command(cls=QueryCommand)
 @query_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
@@ -178,7 +228,7 @@ def stats(obj: Context, fmt: str, **options) -> None:
     from monitor.query import facet_counts
 
     query = build_query(obj, **options)
-    store = obj.store()
+    store = obj.store(readonly=True)
     try:
         counts = facet_counts(store.db, query)
     finally:
@@ -196,9 +246,9 @@ def timeline(obj: Context, ticker: str, limit: int, fmt: str) -> None:
     parsed = parse_ticker(ticker)
     if parsed is None:
         raise click.BadParameter(f"{ticker!r} is not a ticker", param_hint="TICKER")
-    rows = _run(obj, ReleaseQuery(tickers=(parsed,), limit=limit))
-    store = obj.store()
+    store = obj.store(readonly=True)
     try:
+        rows = store.query(ReleaseQuery(tickers=(parsed,), limit=limit))
         tags = {row["id"]: [t for t, _ in store.tags_of(row["id"])] for row in rows}
     finally:
         store.close()
@@ -213,7 +263,7 @@ def timeline(obj: Context, ticker: str, limit: int, fmt: str) -> None:
 @click.pass_obj
 def show(obj: Context, release_id: str, fmt: str) -> None:
     """Print one stored release whole, with its tags and their evidence (ID: the wire's id)."""
-    store = obj.store()
+    store = obj.store(readonly=True)
     try:
         rows = store.get(release_id)
         if not rows:

@@ -12,12 +12,15 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from monitor.models import Message
 from monitor.notify.base import NotifyError
+from monitor.notify.render import one_line
 
 log = logging.getLogger("monitor.notify")
 
@@ -47,6 +50,26 @@ class EmailNotifier:
         self.settings = settings
         # Tests pass a context that trusts their self-signed certificate.
         self.ssl_context = ssl_context or ssl.create_default_context()
+        self._open: set[smtplib.SMTP] = set()  # connections in flight, for abort()
+        self._open_lock = threading.Lock()
+        self._aborted = False
+
+    @property
+    def deadline(self) -> float:
+        """The longest one send may take in all: connect, TLS, login and data together.
+
+        `timeout` bounds each step; a server that answers each step just in time (or never
+        answers at all) is cut off here, so a send never outlives its claim in the outbox.
+        """
+        return 2 * self.settings.timeout
+
+    def abort(self) -> None:
+        """End every send in flight now and refuse new ones (the daemon is stopping)."""
+        with self._open_lock:
+            self._aborted = True
+            connections = list(self._open)
+        for smtp in connections:
+            _cut(smtp)
 
     @property
     def where(self) -> str:
@@ -71,14 +94,46 @@ class EmailNotifier:
             raise NotifyError(problem, self.name)
         password = self._password()
         email = build_email(message, self.settings)
-        smtp = self._connect()
+        smtp = self._new_connection()
+        timer = threading.Timer(self.deadline, _cut, [smtp])
+        timer.daemon = True
+        timer.start()
         try:
+            self._connect(smtp)
             self._secure(smtp)
             if self.settings.username:
                 self._login(smtp, password or "")
             self._deliver(smtp, email, password)
+        except NotifyError:
+            if self._aborted:
+                raise self._error(f"send to {self.where} aborted: biomon is stopping") from None
+            if not timer.is_alive():
+                raise self._error(
+                    f"{self.where} did not finish within {self.deadline:g}s "
+                    "(total deadline: 2 x timeout); the alert will be retried"
+                ) from None
+            raise
         finally:
+            timer.cancel()
+            with self._open_lock:
+                self._open.discard(smtp)
             _close(smtp)
+
+    def _new_connection(self) -> smtplib.SMTP:
+        """An unconnected SMTP client, registered so that abort() can cut it."""
+        s = self.settings
+        if s.security == "ssl":
+            smtp = smtplib.SMTP_SSL(timeout=s.timeout, context=self.ssl_context)
+        else:
+            smtp = smtplib.SMTP(timeout=s.timeout)
+        # What the constructor sets when given a host; SMTP_SSL and starttls() check the
+        # certificate against it.
+        smtp._host = s.host
+        with self._open_lock:
+            if self._aborted:
+                raise self._error(f"send to {self.where} aborted: biomon is stopping")
+            self._open.add(smtp)
+        return smtp
 
     def _password(self) -> str | None:
         name = self.settings.password_env
@@ -89,12 +144,12 @@ class EmailNotifier:
             raise NotifyError(f"password environment variable {name} is not set", self.name)
         return password
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, smtp: smtplib.SMTP) -> None:
         s = self.settings
         try:
-            if s.security == "ssl":
-                return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self.ssl_context)
-            return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            code, reply = smtp.connect(s.host, s.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, reply)
         except socket.gaierror as error:
             raise self._error(f"cannot resolve smtp host {s.host!r} ({error.strerror})") from None
         except ssl.SSLError as error:
@@ -183,7 +238,7 @@ class EmailNotifier:
 def build_email(message: Message, settings: EmailSettings) -> EmailMessage:
     """The multipart/alternative mail (text/plain, then text/html) for `message`."""
     email = EmailMessage()
-    email["Subject"] = _one_line(message.title)
+    set_subject(email, message.title)
     email["From"] = settings.sender
     email["To"] = ", ".join(settings.to)
     email["Date"] = formatdate(usegmt=True)
@@ -195,6 +250,29 @@ def build_email(message: Message, settings: EmailSettings) -> EmailMessage:
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     return email
+
+
+def _cut(smtp: smtplib.SMTP) -> None:
+    """Break a connection from another thread: a blocked read or write returns at once."""
+    sock = getattr(smtp, "sock", None)
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def set_subject(email: EmailMessage, title: str) -> None:
+    """The Subject: one line, no control or bidi-override characters, and read as written."""
+    subject = one_line(title)
+    if "=?" not in subject:
+        email["Subject"] = subject
+        return
+    # A literal "=?utf-8?b?...?=" in a feed title would be decoded, by the email package when
+    # set and by mail clients when sent as plain text, into whatever it encodes: a spoofed
+    # subject. Sent inside encoded words of its own, it is read back exactly as written.
+    email.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 def _close(smtp: smtplib.SMTP) -> None:

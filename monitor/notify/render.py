@@ -1,12 +1,13 @@
 """Turn alerts into messages: email subject + plain text + HTML, desktop title + body.
 
-Pure functions, no I/O. Every value here came from a feed, so the HTML escapes all of it and
-only http(s) links become links.
+Pure functions, no I/O. Every value here came from a feed, so the HTML escapes all of it, only
+http(s) links become links, and control characters and bidirectional overrides are dropped.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -28,6 +29,13 @@ FACT_LABELS = (
     ("counterparties", "Counterparties"),
 )
 
+# C0/C1 controls (NUL, ESC, ...) and the bidirectional marks, embeddings, overrides and isolates
+# that make "CLRB" display as "BRLC" or hide a word: never shown. Tab, LF and CR are kept here
+# (one-line fields collapse them); the other whitespace controls become a space.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
 _FONT = "font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.45;color:#222"
 _MUTED = "color:#666;font-size:12px"
 _QUOTE = "margin:4px 0 4px 0;padding:2px 0 2px 10px;border-left:3px solid #ccc;color:#333"
@@ -39,7 +47,7 @@ def render_alert(content: AlertContent, alerted_at: datetime) -> Message:
     title = (
         f"[{lead_symbol(content)}] {_label(content)}: {shorten(content.title, SUBJECT_TITLE_CHARS)}"
     )
-    text = "\n".join(_item_text(content, alerted_at, with_facts=True)) + "\n"
+    text = clean_text("\n".join(_item_text(content, alerted_at, with_facts=True))) + "\n"
     body = "".join(_item_html(content, alerted_at, with_facts=True))
     return Message(title=title, text=text, html=_html_document(title, body))
 
@@ -79,7 +87,7 @@ def render_digest(contents: Sequence[AlertContent], alerted_at: datetime, period
         html_parts.append("</div>")
     return Message(
         title=title,
-        text="\n".join(text_lines) + "\n",
+        text=clean_text("\n".join(text_lines)) + "\n",
         html=_html_document(title, "".join(html_parts)),
     )
 
@@ -104,10 +112,19 @@ def latency_line(published_utc: str | None, alerted_at: datetime) -> str:
     return f"published {published:%Y-%m-%d %H:%M} UTC, alerted {alerted:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def clean_text(value: str) -> str:
+    """`value` without control characters or bidirectional overrides (tab, LF, CR kept)."""
+    return _INVISIBLE.sub(lambda found: " " if found.group().isspace() else "", value)
+
+
+def one_line(value: str) -> str:
+    """`value` cleaned (see clean_text) with every run of whitespace, newlines too, one space."""
+    return " ".join(clean_text(value).split())
+
+
 def shorten(text: str, limit: int, collapse: bool = True) -> str:
     """Cut `text` to at most `limit` chars at a word boundary, ending with an ellipsis."""
-    if collapse:
-        text = _one_line(text)
+    text = _one_line(text) if collapse else clean_text(text)
     if len(text) <= limit:
         return text
     cut = text[: limit - len(ELLIPSIS) + 1]
@@ -213,9 +230,8 @@ def _label(content: AlertContent) -> str:
 
 
 def _who(content: AlertContent) -> str:
-    return (
-        " · ".join(x for x in (", ".join(content.tickers), content.issuer) if x) or "issuer unknown"
-    )
+    who = " · ".join(x for x in (", ".join(content.tickers), content.issuer) if x)
+    return _one_line(who) or "issuer unknown"
 
 
 def _ordered_tags(content: AlertContent) -> list[str]:
@@ -251,10 +267,9 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _one_line(value: str) -> str:
-    # Feed text can hold newlines and tabs; subjects and list items must stay on one line.
-    return " ".join(value.split())
+# Feed text can hold newlines and tabs; subjects and list items must stay on one line.
+_one_line = one_line
 
 
 def _esc(value: str) -> str:
-    return html.escape(value, quote=True)
+    return html.escape(clean_text(value), quote=True)
