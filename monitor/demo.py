@@ -12,7 +12,6 @@ from pathlib import Path
 
 from monitor.models import Message
 
-DEMO_FEEDS = Path(__file__).resolve().parent.parent / "data" / "demo"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 

@@ -30,7 +30,11 @@ def feed_line(report: FeedReport) -> str:
     )
     if report.warning:
         text += f" (warning: {report.warning})"
-    return text + moved
+    text += moved
+    # Each item left out or kept with a problem, by its id, on a line of its own.
+    text += "".join(f"\n        not stored: {failure}" for failure in report.failures)
+    text += "".join(f"\n        flagged: {flag}" for flag in report.flagged)
+    return text
 
 
 def poll_and_print(
@@ -111,10 +115,17 @@ def status(obj: Context, fmt: str) -> None:
     from monitor.health import feed_healths
     from monitor.output import write_status
 
-    store = obj.store()
+    store = obj.store(readonly=True)
     try:
         healths = feed_healths(obj.config, store, datetime.now(UTC))
-        summary = daemon_summary(obj.config, store, sum(1 for h in healths if h.stale))
+        try:
+            summary = daemon_summary(obj.config, store, sum(1 for h in healths if h.stale))
+        except OSError as error:
+            # Asking the daemon's lock who holds it opens the lock file for writing.
+            raise BiomonError(
+                f"{error.filename}: cannot check for a running daemon ({error.strerror}); "
+                "run biomon status as the user that runs biomon"
+            ) from None
     finally:
         store.close()
     write_status(healths, fmt, sys.stdout)
@@ -136,13 +147,13 @@ def status(obj: Context, fmt: str) -> None:
 )
 def demo(feeds_dir: str | None, keep: str | None) -> None:
     """Serve the bundled feeds on 127.0.0.1, poll them into a new database, show what was stored."""
-    from monitor.demo import DEMO_FEEDS, FeedServer, demo_config_text, make_workdir
+    from monitor.demo import FeedServer, demo_config_text, make_workdir
+    from monitor.resources import bundled
 
-    folder = Path(feeds_dir) if feeds_dir else DEMO_FEEDS
+    folder = Path(feeds_dir) if feeds_dir else bundled("demo")
     if not (folder / "nasdaq.xml").is_file():
         raise BiomonError(
-            f"{folder}: demo feeds not found; "
-            "run from a checkout (pip install -e .) or pass --feeds DIR"
+            f"{folder}: demo feeds not found (nasdaq.xml, clrb.xml); pass --feeds DIR"
         )
     workdir, tmp = make_workdir(Path(keep) if keep else None)
     try:
