@@ -178,14 +178,17 @@ def test_earnings_call_scheduling_is_conference_not_earnings():
     assert tags_of(title, text) == ("conference", ("conference",))
 
 
-def test_results_release_recaps_quarter_news_as_background():
+def test_results_release_tags_its_highlights_but_not_its_expense_drivers():
+    # The labelling guide's convention: a results release's highlights are the period's news.
     title, text = release(
         "Acme Bio Reports First Quarter 2024 Financial Results",
-        "financial results for the quarter ended March 31, 2024.\n\nIn February, initiated the "
-        "Phase 3 ASCEND-3 trial of AB-8.\nReceived Fast Track designation for AB-3.\n\nNet loss "
-        "for the quarter was $15.0 million.",
+        "financial results for the quarter ended March 31, 2024.\n\nInitiated the Phase 3 "
+        "ASCEND-3 trial of AB-8 in February.\nReceived Fast Track designation for AB-3.\n\n"
+        "Research and development expenses were $9.1 million for the quarter ended March 31, "
+        "2024, driven by the ongoing Phase 2 trial of AB-5.\n\nNet loss for the quarter was "
+        "$15.0 million.",
     )
-    assert tags_of(title, text) == ("earnings", ("earnings",))
+    assert tags_of(title, text) == ("earnings", ("earnings", "regulatory", "trial"))
 
 
 def test_stockholder_meeting_is_not_conference():
@@ -445,8 +448,8 @@ def test_extra_pattern_adds_user_tag():
 
 
 def test_extra_pattern_extends_existing_tag():
-    rules = build_rules({"deal": [r"\bspin-?off\b"]})
-    title, text = release("Acme Bio Announces Spin-Off of Oncology Unit", "a spin-off.")
+    rules = build_rules({"deal": [r"\bjoint lab(?:oratory)?\b"]})
+    title, text = release("Acme Bio Opens Joint Laboratory in Basel", "a joint laboratory.")
     assert classify(title, text, rules).tags == ("deal",)
     assert classify(title, text).tags == ("other",)
 

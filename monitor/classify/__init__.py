@@ -8,13 +8,26 @@ tag's rules (`tags`) are matched sentence by sentence; the boilerplate never ear
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..models import Classification
 from .engine import DEFAULT_RULES, TagRules, build_rules
 from .facts import extract_facts
-from .sections import HEADLINE, LEAD, SUBHEAD, Sentence, split_release
-from .tags import MERGER, PRIORITY, RECAP, TAGS
+from .sections import BODY, HEADLINE, LEAD, SUBHEAD, Sentence, split_release
+from .tags import (
+    HIGHLIGHT,
+    KNOWN_TAGS,
+    LICENCE_TERMS,
+    MERGER,
+    PRIORITY,
+    RECAP,
+    RECAP_RELEASE,
+    STANDALONE_DEAL,
+    TAGS,
+    suggest_tag,
+)
 
-__all__ = ["TAGS", "TagRules", "build_rules", "classify"]
+__all__ = ["KNOWN_TAGS", "TAGS", "TagRules", "build_rules", "classify", "suggest_tag"]
 
 _ZONE_RANK = {HEADLINE: 0, SUBHEAD: 1, LEAD: 2}
 _MAX_EVIDENCE = 3
@@ -28,7 +41,12 @@ def classify(title: str, text: str, rules: TagRules | None = None) -> Classifica
     sections = split_release(title or "", text or "")
     shared = rules.shared_vetoes
     hits: dict[str, list[Hit]] = {}
-    for index, sentence in enumerate(sections.sentences):
+    user_hits: dict[str, list[Hit]] = {}
+    sentences = sections.sentences
+    recap = RECAP_RELEASE.search(sections.headline) is not None
+    if recap:
+        sentences = _highlights_as_news(sentences)
+    for index, sentence in enumerate(sentences):
         lower = sentence.for_matching.lower()
         present = rules.stems_in(lower)
         for rule in rules.rules:
@@ -36,26 +54,56 @@ def classify(title: str, text: str, rules: TagRules | None = None) -> Classifica
                 continue
             position = rule.earns(sentence, shared, lower, present)
             if position is not None:
-                hits.setdefault(rule.name, []).append((index, position, sentence))
-    _fold_deal_into_licensing(hits)
+                found = user_hits if rule.user else hits
+                found.setdefault(rule.name, []).append((index, position, sentence))
+    _settle_deal_and_licensing(hits)
     primary = _primary(hits)
+    if recap and not _in_headline(hits.get(primary, [])):
+        # A review whose headline names no event is about the period, not one highlight.
+        primary = "other"
+        hits.setdefault("other", []).append((0, 0, sentences[0]))
     _drop_recap(hits, primary)
+    # User patterns only add: tags and evidence beside the built-in ones, and the primary
+    # only when the built-in rules found nothing.
+    if not hits and user_hits:
+        primary = _primary(user_hits)
+    for tag, found in user_hits.items():
+        hits[tag] = sorted(set(hits.get(tag, [])) | set(found), key=lambda h: h[:2])
     tags = tuple(sorted(hits)) if hits else ("other",)
     evidence = tuple((tag, _evidence(hits.get(tag, []), sections.headline)) for tag in tags)
     facts = extract_facts(title or "", text or "", sections)
     return Classification(primary=primary, tags=tags, evidence=evidence, facts=facts)
 
 
-def _fold_deal_into_licensing(hits: dict[str, list[Hit]]) -> None:
-    # A collaboration that comes with a licence is a licensing deal; only a merger or an
-    # acquisition stays a deal of its own. The headline's "collaboration" then speaks for the
-    # licence, so its hits move over.
+def _settle_deal_and_licensing(hits: dict[str, list[Hit]]) -> None:
+    # A collaboration that comes with a licence is a licensing deal: the headline's
+    # "collaboration" then speaks for the licence, so its hits move over. A deal stays a deal
+    # of its own when a sentence names, without a licence, a transaction a licence does not
+    # make: a merger or acquisition, a research or supply agreement, co-development.
     if "licensing" not in hits or "deal" not in hits:
         return
-    if any(MERGER.search(sentence.text) for _, _, sentence in hits["deal"]):
-        return
+    for _, _, sentence in hits["deal"]:
+        text = sentence.for_matching
+        if MERGER.search(text) or (STANDALONE_DEAL.search(text) and not LICENCE_TERMS.search(text)):
+            return
     moved = [hit for hit in hits.pop("deal") if hit[2].zone in (HEADLINE, SUBHEAD)]
     hits["licensing"] = sorted(set(hits["licensing"]) | set(moved), key=lambda h: h[:2])
+
+
+def _in_headline(tag_hits: list[Hit]) -> bool:
+    return any(sentence.zone in (HEADLINE, SUBHEAD) for _, _, sentence in tag_hits)
+
+
+def _highlights_as_news(sentences: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
+    """In a results or year-review release the listed highlights are the period's news: a
+    highlight ("Completed the acquisition of X in July") counts as a lead sentence, and a date
+    inside the period is no sign of background."""
+    return tuple(
+        replace(sentence, zone=LEAD, dated_before=False)
+        if sentence.zone == BODY and HIGHLIGHT.match(sentence.text)
+        else sentence
+        for sentence in sentences
+    )
 
 
 def _drop_recap(hits: dict[str, list[Hit]], primary: str) -> None:

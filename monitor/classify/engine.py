@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from . import tags
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence
@@ -71,7 +71,12 @@ class TagRule:
         lower = lower or text.lower()
         if sentence.zone in (HEADLINE, SUBHEAD):
             mentions = self.mention if sentence.zone == HEADLINE or self.subhead_mentions else ()
-            position = first_match(mentions + self.event, text, lower, present, earliest=True)
+            # The position of the topic word (mention clauses name it first), not of a verb the
+            # tags share: in "Announces Closing of Acquisition and Exclusive License" the
+            # acquisition comes first.
+            position = first_match(mentions, text, lower, present, earliest=True)
+            if position is None:
+                position = first_match(self.event, text, lower, present, earliest=True)
             if position is None or first_match(self.veto, text, lower) is not None:
                 return None
             return position
@@ -168,15 +173,15 @@ def build_rules(extra: dict[str, list[str]] | None = None) -> TagRules:
             triggers=triggers,
             strong=_compile_all(name, spec.get("strong", ()), triggers),
         )
-    for name, patterns in (extra or {}).items():
-        clauses = _compile_extra(name, patterns)
-        if name in rules:
-            # User patterns may use any words, so the tag's triggers no longer gate it.
-            rules[name] = replace(rules[name], event=rules[name].event + clauses, triggers=None)
-        else:
-            rules[name] = TagRule(name, (), clauses, (), user=True)
+    # User patterns are rules of their own, run on every sentence and matched after the
+    # built-in ones: they add a tag and its evidence, never take a built-in tag away (a
+    # pattern for "licensing" used to replace the tag's trigger stems and so silence it).
+    user_rules = tuple(
+        TagRule(name, (), _compile_extra(name, patterns), (), user=True)
+        for name, patterns in (extra or {}).items()
+    )
     shared = tuple((name, _compile_all(name, specs)) for name, specs in tags.SHARED_VETOES.items())
-    return TagRules(tuple(rules.values()), shared)
+    return TagRules(tuple(rules.values()) + user_rules, shared)
 
 
 def _compile_extra(tag: object, patterns: object) -> tuple[Clause, ...]:

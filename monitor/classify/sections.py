@@ -108,6 +108,11 @@ _DESCRIPTOR = re.compile(
 )
 
 
+# The stop of "Inc." or "Ltd." inside a sentence: the rules read "within a clause" as "no full
+# stop in between", and "re-acquired from InterMune Inc. the exclusive license" is one clause.
+_SUFFIX_STOP = re.compile(r"\b(Inc|Ltd|Corp|Co|Pty|LLC|L\.P|N\.V|S\.A|B\.V|A\.G|A/S|AB|plc)\.(?=.)")
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence of the headline, a sub-headline or the body."""
@@ -116,7 +121,7 @@ class Sentence:
     zone: str  # HEADLINE, SUBHEAD, LEAD or BODY
     quoted: bool = False  # mostly inside quotation marks: someone's remark, not the news
     dated_before: bool = False  # names a date before the release: background
-    match_text: str = ""  # text with the company's self-description cut out
+    match_text: str = ""  # text with the company's self-description and "Inc." stops cut out
 
     @property
     def for_matching(self) -> str:
@@ -306,6 +311,7 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
             substantial += len(text.split()) >= 8
             inside = sum(max(0, min(end, b) - max(start, a)) for a, b in quotes)
             stripped = _DESCRIPTOR.sub(" ", text, count=1) if zone == LEAD else text
+            stripped = _SUFFIX_STOP.sub(r"\1", stripped) if "." in stripped[:-1] else stripped
             sentences.append(
                 Sentence(
                     text,

@@ -23,16 +23,28 @@ one gives the match position). Each tag's entry in RULE_DATA has:
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 TAGS = (
     "licensing", "grant", "trial", "regulatory", "financing", "deal",
     "earnings", "patent", "preclinical", "conference", "leadership", "other",
 )  # fmt: skip
+# The tag names a user may write (in alert_tags, [classify.patterns] keys and `tag:` queries).
+KNOWN_TAGS: tuple[str, ...] = TAGS
+
+
+def suggest_tag(name: str, known: Iterable[str] = KNOWN_TAGS) -> str | None:
+    """The known tag nearest to a mistyped `name` ("grnat" -> "grant"), or None if none is close."""
+    found = difflib.get_close_matches(name.strip().lower(), list(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
 # When the headline names several events at the same place, the more specific one wins.
 PRIORITY = (
     "regulatory", "earnings", "financing", "licensing", "grant", "patent",
-    "deal", "trial", "preclinical", "leadership", "conference",
+    "deal", "trial", "preclinical", "leadership", "conference", "other",
 )  # fmt: skip
 
 # fmt: off
@@ -77,7 +89,9 @@ _REG_AGENCY = (
     r"\b(?:(?:FDA|EMA|CHMP|PMDA|MHRA|NMPA|CFDA|TGA|ANVISA|COFEPRIS|PRAC|CDER|CBER|CDRH)"
     r"|Health Canada|Swissmedic|Food (?:and|&) Drug Administration|European Medicines Agency"
     r"|European Commission|Ministry of (?:Health|Food and Drug Safety)"
-    r"|regulatory (?:authorit\w+|agenc\w+))\b"
+    r"|regulatory (?:authorit\w+|agenc\w+)|(?:national|health|drug|medicines?) regulators?"
+    r"|national (?:office|agency|authority) for|competent authorit\w+"
+    r"|(?:BfArM|ANSM|AEMPS|AIFA|URPL|MFDS|CDSCO|SAHPRA|HSA|Medsafe))\b"
 )
 _REG_THING = (
     r"\b(?:orphan(?:[- ]drug)? (?:drug )?(?:designation|status)|fast[- ]track(?: designation"
@@ -88,12 +102,14 @@ _REG_THING = (
     r"|biologics? licen[cs]e application|biological licensure application|investigational"
     r" device exemption|clinical trial application|special protocol assessment|ce mark\w*"
     r"|(?:IND|NDA|sNDA|BLA|sBLA|MAA|ANDA|IDE|PMA|CTA|EUA|CRL|RMAT|QIDP|PDUFA|SPA|BTD|510\(k\))"
-    r"|PRIME (?:designation|eligibility|scheme))(?![\w-])"
+    r"|PRIME (?:designation|eligibility|scheme)|approvable letter|(?:target )?action date"
+    r"|end[- ]of[- ]phase (?:[1-3]|I{1,3}) meeting|type [abc] meeting|pre-(?:IND|NDA|BLA) meeting"
+    r"|scientific advice|protocol assistance|[GM]DUFA|BsUFA)(?![\w-])"
 )
 _REG_EVENT = (
     r"\b(?:approv\w*|clear\w*|accept\w*|authori[sz]\w*|grant\w*|designat\w*|submi\w*"
     r"|fil(?:e|es|ed|ing)|opinion|recommend\w*|receiv\w*|receipt|lift\w*|allow\w*|validat\w*"
-    r"|issu\w*|assign\w*|award\w*|obtain\w*|secur\w*|achiev\w*)\b"
+    r"|issu\w*|assign\w*|award\w*|obtain\w*|secur\w*|achiev\w*|review\w*)\b"
 )
 _NAMED_EVENT = (
     r"(?-i:(?:[A-Z][\w&'’.-]*\s+(?:(?:of|for|on|and|&)\s+)?){1,8}(?:Meeting|Congress|Conference"
@@ -122,14 +138,16 @@ _FINANCING = (
     r" (?:\w+ )?warrants|loan (?:agreement|facility)|term loan|credit (?:facility|agreement)"
     r"|debt (?:financing|facility)|convertible (?:notes?|debentures?|preferred)|notes offering"
     r"|reverse (?:stock )?split|share consolidation|uplist\w*|tax (?:certificate|credit)"
-    r" transfer|royalty (?:monetization|financing|purchase))\b"
+    r" transfer|royalty (?:monetization|financing|purchase)|normal course issuer bid"
+    r"|(?:share|stock) (?:re)?purchase (?:program|plan)|(?:share|stock) buy-?backs?)\b"
 )
 # Listing news names the exchange, but not as a ticker's prefix ("(Nasdaq: ACME) ... hearing
 # loss" is not a listing hearing).
 _LISTING = (
     r"\b(?:Nasdaq|NYSE)\b(?!(?: American| MKT| Amex)?\s*:)[^.;]{0,80}\b(?:deficiency|minimum bid"
     r"|delist\w*|regain\w* compliance|listing (?:requirements?|standards?|qualifications?)"
-    r"|hearings? panel|panel hearing|approved for listing|notif(?:ication|ied)|notice)\b"
+    r"|hearings? panel|panel hearing|approved for listing|notif(?:ication|ied)|notice"
+    r"|grace period|bid price|compliance)\b"
     r"|\b(?:approved for|begin|commence)\w* (?:listing|trading) on (?:the )?(?:nasdaq|nyse)\b"
 )
 _TAX_SALE = (
@@ -141,15 +159,17 @@ _DEAL = (
     r"|co-promot\w*|memorandum of understanding|(?:MOU|LOI)|letter of intent|term sheet"
     r"|(?:supply|distribution|manufacturing|research|services) agreement|(?:definitive|merger"
     r"|asset purchase|share purchase|stock purchase|business combination) agreement|merger"
-    r"|acquisition|business combination|tender offer|takeover)\b"
+    r"|acquisition|business combination|tender offer|takeover|divest\w*|spin-?(?:off|out)"
+    r"|(?:sale|sell|sold|sells) (?:of )?(?:\w+ ){0,4}(?:assets?|stake|business|division|unit"
+    r"|subsidiary|portfolio|shares in|interest in)|transaction to separate)\b"
 )
 _DEAL_VERB = (
     r"\b(?:enter\w*|sign\w*|announc\w*|form\w*|establish\w*|expand\w*|extend\w*|launch\w*"
     r"|initiat\w*|complet\w*|clos\w*|agree\w*|execut\w*|finaliz\w*|renew\w*)\b"
 )
 _MERGER = (
-    r"\b(?:acqui(?:re|res|red|ring|sition)|merge(?:r|s|d)?|business combination|tender offer"
-    r"|takeover|asset purchase)\b"
+    r"(?<!re-)\b(?:acqui(?:re|res|red|ring|sition)|merge(?:r|s|d)?|business combination"
+    r"|tender offer|takeover|asset purchase)\b"
 )
 _TITLE = (
     r"\b(?:chief [a-z]+ officer|(?:CEO|CFO|COO|CMO|CSO|CBO|CCO|CTO|CDO|SVP|EVP)|president"
@@ -165,23 +185,31 @@ _LEADER_VERB = (
 RULE_DATA: dict[str, dict] = {
     "licensing": {
         "mention": [_LICENSE, r"\brights to (?:develop|commerciali[sz]e|market|sell)\b",
+                    r"\boptions? (?:agreement )?(?:to|for) (?:(?:in-)?licen|acqui)",
                     r"\bmilestone payments?\b", r"\broyalt(?:y|ies)\b",
                     r"\b(?:regain\w*|reacquir\w*)\b[^.;]{0,40}\brights\b"],
         "event": [
             r"\b(?:enter\w*|sign\w*|execut\w*|expand\w*|amend\w*|extend\w*|terminat\w*|exercis\w*"
-            r"|announc\w*|complet\w*|finaliz\w*|grant\w*|obtain\w*|receiv\w*|acquir\w*|regain\w*"
-            rf"|secur\w*)\b[^.;]{{0,80}}{_LICENSE}",
+            r"|announc\w*|complet\w*|finaliz\w*|grant\w*|obtain\w*|receiv\w*|(?:re-?)?acquir\w*"
+            rf"|regain\w*|secur\w*)\b[^.;]{{0,80}}{_LICENSE}",
             rf"\b(?:has|have)\s+(?:\w+\s+){{0,2}}{_LICENSE}",
             (r"\b(?:licen[cs]es?|rights)\s+to\s+(?:develop|commerciali[sz]e|market|sell|use)\b",
              r"\b(?:exclusive|grant\w*|obtain\w*|receiv\w*|acquir\w*|gain\w*|agreement|transfer\w*)"),
-            r"\b(?:grant\w*|obtain\w*|receiv\w*|acquir\w*|regain\w*|gain\w*|transfer\w*|secur\w*"
-            rf"|agreement for)\b[^.;]{{0,60}}\b{_TERRITORY}\s+(?:[\w-]+\s+){{0,3}}rights\b",
+            r"\b(?:grant\w*|obtain\w*|receiv\w*|(?:re-?)?acquir\w*|regain\w*|gain\w*|transfer\w*"
+            rf"|secur\w*|agreement for)\b[^.;]{{0,60}}\b{_TERRITORY}\s+"
+            r"(?:[\w-]+\s+){0,3}rights\b",
+            # an option to license (or to acquire rights) is licensing by the taxonomy
+            r"\b(?:exclusive|grant\w*|exercis\w*|enter\w*|sign\w*)\b[^.;]{0,40}\boptions?"
+            r"(?: agreement)?\b[^.;]{0,20}\b(?:to|for)\b[^.;]{0,20}\b(?:licen|acqui|rights)",
             (r"\broyalt(?:y|ies)\b", r"\b(?:pay|pays|paid|receiv\w*|eligible|tiered|single-digit"
              r"|double-digit|percent|on (?:net )?sales)\b"),
             r"\bmilestone payments?\b[^.;]{0,60}\bfrom\b",
             r"\b(?:received|receives|earned|earns|trigger\w*|achiev\w*)\b[^.;]{0,60}\bmilestone"
             r" payments?\b",
-            r"\b(?:upfront|up-front)\s+(?:cash\s+)?(?:payment|fee)\b",
+            # an upfront payment makes a licence only with rights or royalties beside it (a
+            # research collaboration is paid upfront too)
+            (r"\b(?:upfront|up-front)\s+(?:cash\s+)?(?:payment|fee)\b",
+             r"\b(?:royalt(?:y|ies)|rights)\b"),
         ],
         "veto": [r"\blicen[cs]e application\b|\blicensure\b",
                  r"\b(?:business|manufacturing|operating|import|export|pharmacy|production|GMP"
@@ -194,7 +222,7 @@ RULE_DATA: dict[str, dict] = {
                  r"\broyalty (?:monetization|financing|purchase|interest)\b"],
         "shared": ("background", "line_item", "quote", "dated", "cumulative"),
         "deep": True,
-        "triggers": "licen rights milestone royalt upfront front regain reacquir",
+        "triggers": "licen rights milestone royalt upfront front regain reacquir option",
     },
     "grant": {
         "mention": [(_AGENCY, r"\b(?:grants?|awards?|awarded|contracts?|funding|funds|options?"
@@ -222,7 +250,10 @@ RULE_DATA: dict[str, dict] = {
                  r"\b(?:invit\w*|submit\w*|submission)\b[^.;]{0,60}\bproposals?\b|\bnon-binding\b"
                  r"|\bnot a guarantee\b",
                  r"\btax (?:credits?|certificates?|benefits?)\b|\bnet operating loss|(?:\bNOLs?\b)",
-                 r"\boption to (?:in-?)?licen[cs]e|\boption to acquire\b|\bwarrants?\b"],
+                 r"\boption to (?:in-?)?licen[cs]e|\boption to acquire\b|\bwarrants?\b",
+                 r"\baward for (?:[\w-]+\s+){0,4}(?:research|excellence|achievement|innovation"
+                 r"|leadership|contributions?|service)\b|\b(?:prize|honou?r\w*|lifetime)\b"
+                 r"|\bnamed (?:a |an |the )?(?:recipient|winner|finalist)\b"],
         "strong": [
             r"\b(?:we|company|it|they)\s+(?:were|was|have been|has been|had been)\s+awarded\b"
             r"[^.;]{0,60}\bgrants?\b",
@@ -236,7 +267,7 @@ RULE_DATA: dict[str, dict] = {
                      r"|dos(?:e|ed|es|ing)|first patient|initiat\w*|start\w*|commenc\w*|launch\w*"
                      r"|begins?|began|complet\w*|met|meets|achiev\w*|positive|negative|demonstrat\w*"
                      r"|shows?|showed|activity|efficacy|safety|response|survival|improvement|benefit"
-                     r"|(?:DSMB|DMC|IDMC|DSMC)|authori[sz]\w*|clearance|cleared|approv\w*|treat"
+                     r"|(?:DSMB|DMC|IDMC|DSMC)|treat"
                      r"|treats|treated|publication|published|randomi[sz]\w*|endpoints?|halt\w*|hold"
                      r"|discontinu\w*|terminat\w*|suspend\w*|paus\w*|updates?|conclusions?)\b")],
         "event": [
@@ -282,8 +313,13 @@ RULE_DATA: dict[str, dict] = {
                  r"|funding for|to advance(?: (?:a|an|the|its))?)\s+(?:planned\s+|future\s+"
                  r"|potential\s+|new\s+|ongoing\s+)?(?:phase|pivotal|clinical|trial)",
                  r"\bclinical trial (?:agreements?|material|supply)\b",
+                 # the regulator's leave to start is regulatory; the start itself is apart
+                 r"\b(?:approv\w*|authori[sz]\w*|clearance|cleared|permission|ok|green light)"
+                 r"\b[^.;]{0,30}\bto (?:begin|start|initiate|commence|proceed)\b",
                  # "designation based on Phase 2 data": the data are the basis, not the news
-                 r"\bbased on\b[^.;]{0,60}\b(?:data|results|findings)\b"],
+                 # (unless the sentence goes on to a first patient: that is news of its own)
+                 r"\bbased on\b[^.;]{0,80}\b(?:data|results|findings|trials?|stud(?:y|ies))\b"
+                 r"(?![^.;]*\bfirst (?:patient|subject|participant))"],
         "strong": [
             r"\b(?:enrol(?:l)?ment|dosing) of (?:the )?first (?:patient|subject|participant)\b"
             r"|\bfirst (?:patient|subject|participant) (?:enrol(?:l)?ment|dosing|dosed|enrolled)\b",
@@ -298,7 +334,10 @@ RULE_DATA: dict[str, dict] = {
     },
     "regulatory": {
         "mention": [(_REG_THING, _REG_EVENT), (_REG_AGENCY, _REG_EVENT),
-                    r"\bpositive (?:\w+ )?opinion\b", r"(?:\bPDUFA\b)"],
+                    r"\bpositive (?:\w+ )?opinion\b", r"(?:\bPDUFA\b)",
+                    # clearance to run a trial is a regulator's decision (trial news is apart)
+                    r"\b(?:approv\w*|authori[sz]\w*|clearance|cleared|permission|ok|green light)"
+                    r"\b[^.;]{0,40}\b(?:trials?|stud(?:y|ies))\b"],
         "event": [
             rf"{_REG_AGENCY}[^.;]{{0,40}}\b(?:has |have |had )?(?:approved|granted|cleared"
             r"|accepted|authori[sz]ed|issued|adopted|designated|lifted|recommended|agreed|validated"
@@ -308,7 +347,13 @@ RULE_DATA: dict[str, dict] = {
             rf"|granting)\b[^.;]{{0,100}}{_REG_THING}",
             (r"\b(?:received|receives|receipt of|obtained|obtains)\b[^.;]{0,60}\b(?:approval"
              r"|clearance|authori[sz]ation|acceptance)\b", _REG_AGENCY),
-            r"(?:\bPDUFA\b)[^.;]{0,20}\bdate\b",
+            r"(?:\b[PGM]DUFA\b)[^.;]{0,40}\bdate\b",
+            r"\b(?:received|receives|obtained|obtains|granted|secured)\b[^.;]{0,30}\b(?:regulatory"
+            r"|European|national|marketing|import|U\.S\.)"
+            r" (?:approval|clearance|authori[sz]ation)\b",
+            (r"\b(?:authori[sz]ed|approved|cleared|allowed)\b[^.;]{0,40}\b(?:to (?:proceed|begin"
+             r"|start|initiate|commence|accelerate|conduct|dose)|(?:protocol )?amendment)\b",
+             _REG_AGENCY),
         ],
         "veto": [r"\b(?:stockholders?|shareholders?)\b", r"\bpatents?\b", r"\bIND-enabling\b",
                  r"\b(?:plans?|planned|planning|intends?|expects?|anticipates?|prepares?|preparing"
@@ -316,7 +361,9 @@ RULE_DATA: dict[str, dict] = {
                  r"|\b(?:planned|anticipated|expected|upcoming|future|potential) (?:\w+ )?"
                  r"(?:submission|filing|application)",
                  r"\b(?:potential(?:ly)?|eligible|pathway|strategy|required|requirements?|necessary"
-                 r"|toward|towards|path to|already)\b"],
+                 r"|toward|towards|path to|already)\b",
+                 r"\b(?:may|might|could) (?:qualify|be eligible|receive|become)\b"
+                 r"|\bif (?:\w+-)?approved\b"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": False,
         "triggers": (
@@ -325,20 +372,29 @@ RULE_DATA: dict[str, dict] = {
             " regenerative rare$ priority$ accelerated$ conditional$ complete$ marketing$"
             " emergency$ positive$ investigational$ new$ biologic application special$ ind$ nda$"
             " snda$ bla$ sbla$ maa$ anda$ ide$ pma$ cta$ eua$ crl$ rmat$ qidp$ pdufa$ prime$ spa$"
-            " btd$ 510$ ce$"
+            " btd$ 510$ ce$ approv authori clearance cleared permission ok$ green$ received$"
+            " receives$ obtained$ obtains$ granted$ secured$ allowed$ regulator national$"
+            " competent$ bfarm$ ansm$ aemps$ aifa$ urpl$ mfds$ cdsco$ sahpra$ hsa$ medsafe$"
+            " approvable$ action$ end$ type$ pre$ scientific$ protocol$ gdufa$ mdufa$ bsufa$"
         ),
     },
     "patent": {
         "mention": [(r"\bpatents?\b", r"\b(?:issu\w*|grant\w*|allow\w*|accept\w*|receiv\w*"
-                     r"|secur\w*|obtain\w*|award\w*|notice|new)\b")],
+                     r"|secur\w*|obtain\w*|award\w*|notice|new|defen[cs]e|upheld|uph[eo]ld\w*"
+                     r"|opposition|reexamination|validity|prevail\w*)\b")],
         "event": [
             r"\bnotice of (?:allowance|acceptance|intention to grant|intent to grant)\b",
             (r"\bpatents?\b", r"\b(?:has|have|was|were|been)\s+(?:\w+\s+)?(?:issued|granted"
              r"|allowed|accepted)\b|\b(?:issued|granted|allowed)\s+(?:a|the|an)?\s*(?:new\s+)?"
              r"(?:U\.S\.\s+)?patent|\b(?:received|receives|obtained|secured)\b[^.;]{0,40}\bpatent"),
-            r"\bpatent (?:and trademark )?office\b[^.;]{0,80}\b(?:issued|granted|allowed|accepted)",
+            r"\bpatent (?:and trademark )?office\b[^.;]{0,80}\b(?:issued|granted|allowed|accepted"
+            r"|upheld)",
+            (r"\bpatents?\b", r"\b(?:upheld|uph[eo]lds?|maintained|rejected the opposition"
+             r"|revocation (?:was )?(?:rejected|denied))\b"),
         ],
-        "veto": [_LICENSE, r"\b(?:fil\w+|submit\w*)\b[^.;]{0,30}\bpatent applications?\b"],
+        # "its licensed patent" is no licence
+        "veto": [rf"{_LICENSE}(?! (?:patent|european|u\.s\.))",
+                 r"\b(?:fil\w+|submit\w*)\b[^.;]{0,30}\bpatent applications?\b"],
         "shared": ("hedge", "background", "quote", "dated"),
         "deep": False,
         "triggers": "patent notice",
@@ -396,7 +452,9 @@ RULE_DATA: dict[str, dict] = {
              r"\b(?:quarter|year|months|period) ended\b"),
         ],
         "veto": [r"\bto (?:report|announce|release|host|discuss)\b|\bwill (?:report|announce"
-                 r"|release|host)\b", r"\b(?:stockholders?|shareholders?|meeting|vot(?:e|ing))\b"],
+                 r"|release|host)\b|\brelease of\b|\bwill be (?:released|reported)\b"
+                 r"|\bon (?:Monday|Tuesday|Wednesday|Thursday|Friday)\b",
+                 r"\b(?:stockholders?|shareholders?|meeting|vot(?:e|ing))\b"],
         "shared": ("quote",),
         "deep": True,
         "triggers": "result financial earning net revenue",
@@ -413,22 +471,31 @@ RULE_DATA: dict[str, dict] = {
         "veto": [r"\bgiving effect to\b|\b(?:pre|post)-(?:reverse-)?split basis\b"
                  r"|\bsplit-adjusted\b",
                  rf"\b(?:grants?|awards?)\b|{_AGENCY}",
-                 r"\b(?:may|could|would|potential(?:ly)?|seek\w*|explor\w*)\b"],
+                 r"\b(?:may|could|would|potential(?:ly)?|seek\w*|explor\w*)\b",
+                 # a raise named as a condition of something else: "payable upon raising $10M"
+                 r"\b(?:upon|conditional on|contingent on|subject to)\b[^.;]{0,20}\brais\w*"],
         "shared": ("background", "line_item", "quote", "dated", "cumulative"),
         "deep": True,
         "triggers": (
             "public$ underwritten$ offering private$ placement rights$ registered$ market$ atm$"
             " pipe$ equity$ securities$ financing capital$ gross$ proceeds net$ pricing$ priced$"
             " shelf$ warrant loan term$ credit$ debt$ convertible$ notes$ reverse$ share$ uplist"
-            " tax$ royalty$ nasdaq nyse sell$ sale$ sold$ transfer raise$ raises$ raised$"
+            " tax$ royalty$ nasdaq nyse sell$ sale$ sold$ transfer raise$ raises$ raised$ normal$"
+            " stock$ buyback buy$"
         ),
     },
     "deal": {
         "mention": [_DEAL, _MERGER, r"\bagreement\b",
-                    r"\bpartners? with\b|\bpartnering\b|\bteams? up\b|\bjoins? forces\b"],
+                    r"\bpartners? with\b|\bpartnering\b|\bteams? up\b|\bjoins? forces\b"
+                    r"|\bagree(?:s|d)? to (?:jointly |co-)?(?:evaluate|develop|collaborate|study"
+                    r"|research|commerciali[sz]e|work)\b"],
         "event": [
-            (_DEAL_VERB, _DEAL),
-            (_DEAL_VERB, r"\bagreement with\b"),
+            # the issuer's verb, then what it agreed to: "its joint venture affiliate announced
+            # results" is no new joint venture
+            rf"{_DEAL_VERB}[^.;]{{0,80}}{_DEAL}",
+            rf"{_DEAL_VERB}[^.;]{{0,80}}\bagreement with\b",
+            rf"{_DEAL}[^.;]{{0,60}}\b(?:was|were|has been|have been|had been)\s+(?:\w+\s+)?"
+            r"(?:signed|entered|formed|established|completed|closed|executed|expanded|extended)\b",
             r"\b(?:to acquire|will acquire|has acquired|have acquired|acquires|agreed to acquire"
             r"|complet\w* (?:its |the )?(?:acquisition|merger)|to merge|will merge|has merged)\b",
         ],
@@ -439,40 +506,99 @@ RULE_DATA: dict[str, dict] = {
                  r"\bclinical research organi[sz]ation\b|(?:\bCROs?\b)",
                  r"\bacquisition of (?:data|images?|scans?|samples?|patients?)\b|\bacquired"
                  r" (?:resistance|immun\w*|infection|pneumonia|generalized|hypoactive|brain)\b",
-                 r"\b(?:potential|opportunit\w*|strategic (?:options|alternatives)|explor\w*"
-                 r"|seek\w*|look for)\b"],
+                 # a deal that may come, not one made ("potential vaccine" is just a product)
+                 r"\b(?:potential|possible|prospective)\s+(?:\w+\s+)?(?:partner\w*|deals?"
+                 r"|transactions?|acquisitions?|mergers?|collaborat\w*|sale)\b"
+                 r"|\b(?:opportunit\w*|strategic (?:options|alternatives)|explor\w*|seek\w*"
+                 r"|look for)\b",
+                 # a grant's award agreement, and a deal named only as the cause of the news
+                 r"\b(?:grants?|funding|awards?)\b",
+                 r"\b(?:following|after|as a result of|due to)\b[^.;]{0,30}\b(?:agreement"
+                 r"|collaboration|partnership|acquisition|merger)\b",
+                 # an option to license is licensing
+                 r"\boptions?\b[^.;]{0,30}\b(?:to|for) (?:(?:in-)?licen|acqui)"],
         "shared": ("hedge", "background", "line_item", "quote", "dated"),
         "deep": True,
         "subhead_mentions": False,  # "in the first year of our alliance" is history
         "triggers": (
             "collaborat partner alliance joint$ co$ memorandum mou$ loi$ letter$ term$ supply$"
             " distribution$ manufacturing$ research$ services$ definitive$ merge asset$ share$"
-            " stock$ business$ acqui tender$ takeover agreement team$ teams$ forces$"
+            " stock$ business$ acqui tender$ takeover agreement team$ teams$ forces$ divest spin"
+            " sale$ sell$ sold$ sells$ transaction$ agree agrees$ agreed$"
         ),
     },
     "leadership": {
         "mention": [(_LEADER_VERB, _TITLE)],
         "event": [(_LEADER_VERB, _TITLE),
+                  r"\b(?:board|directors)\b[^.;]{0,30}\b(?:reconstitut\w*|refresh\w*)\b"
+                  r"|\b(?:adds?|added|welcomes?)\b[^.;]{0,30}\bnew (?:independent )?directors?\b",
                   r"\b(?:leadership|management|executive|board) (?:changes?|transitions?)\b"
                   r"|\b(?:ceo|cfo|coo|cmo|cso|chief \w+ officer) (?:transition|succession)\b"],
         "veto": [r"\binducement\b", r"\b(?:vote|voting|proxy|stockholders?|shareholders?)\b",
                  r"\bprior to join\w*|\bmost recently\b|\bserved as\b"
-                 r"|\btransition(?:al)? services\b"],
+                 r"|\btransition(?:al)? services\b",
+                 # an honour or a list is no appointment: "named a recipient of the award"
+                 r"\bnamed (?:a |an |the |as (?:a |an |the )?)?(?:recipient|winner|finalist|one of"
+                 r"|to (?:the )?(?:[\w&-]+ ){0,4}(?:list|index))\b|\bawards?\b"],
         "shared": ("background", "quote", "dated"),
         "deep": True,
         "triggers": (
             "appoint names$ named$ elect$ elects$ elected$ promotes$ promoted$ hire$ hires$ hired$"
             " join$ joins$ joined$ welcom retire resign step$ steps$ stepping$ departs$ departed$"
             " departing$ departure$ succeed successor$ passed$ leadership$ management$"
-            " executive$ board$ transition succession$"
+            " executive$ board$ transition succession$ directors$ adds$ added$ add$"
         ),
     },
+}
+
+# Corporate events with no tag of their own (the taxonomy's "other"): they earn "other" beside
+# the other tags when the headline, a sub-headline or the lead states them.
+_OTHER_EVENT = (
+    r"\bsettle(?:s|d|ment)?\b[^.;]{0,60}\b(?:lawsuit|litigation|dispute|claims|stockholder"
+    r"|shareholder|investor)|\b(?:lawsuit|litigation|dispute)\b[^.;]{0,40}\bsettle"
+    r"|\bsettlement agreement\b"
+    r"|\bworkforce reduction|\breduc\w* (?:(?:its|the|our) )?(?:workforce|headcount|staff)\b"
+    r"|\blayoffs?\b|\b(?:restructur|reorgani[sz])(?:es|ed|ing|ation)\b"
+    r"|\bname change\b|\bchang\w* (?:(?:its|the|our) )?(?:corporate |company )?name\b"
+    r"|\b(?:new|changes? (?:in|of|to)(?: (?:its|the))?) (?:ticker|trading|stock) symbol\b"
+    r"|\btrading (?:halt|suspension)\b|\b(?:halt\w*|suspend\w*) (?:of )?trading\b"
+    r"|\b(?:commercial(?:ly)? launch\w*|launch\w* (?:of )?(?:its |the )?commercial\w*"
+    r"|product launch|first commercial sale)\b"
+    r"|\binducement (?:grants?|awards?|options?)\b|\blisting rule 5635"
+    r"|\b(?:grant\w*|award\w*)\b[^.;]{0,40}\b(?:stock options|options to purchase"
+    r"|restricted stock units|RSUs)\b"
+    r"|\bexit\w* (?:(?:of|from) )?(?:its |the )?(?:facility|lease|premises)\b|\bexit of facility"
+    r"|\bclos(?:es|ed|ing|ure of) (?:(?:its|the) )?(?:facility|site|plant)\b"
+    r"|\brelocat\w* (?:(?:its|the) )?(?:headquarters|offices?)\b"
+    r"|\bwind[- ]?down\b|\bdissolution\b|\bliquidation\b|\bceas\w* (?:all )?operations\b"
+    r"|\b(?:added|inclusion|included|named) (?:to|in) (?:the )?(?:[\w&-]+ ){0,3}index\b"
+)
+# An honour for a person or a product, not money: "wins the ASM Award", "named a recipient".
+_HONOUR = (
+    r"\b(?:wins?|won|receiv\w*|named|recogni[sz]ed)\b[^.;]{0,60}\b(?:awards?|prize|honou?r)\b"
+    r"|\bnamed (?:a |an |the )?(?:recipient|winner|finalist)\b"
+)
+RULE_DATA["other"] = {
+    "mention": [],
+    "event": [_OTHER_EVENT, _HONOUR],
+    "veto": [r"\b(?:grants?|funding|contract|million|billion|NIH|BARDA|(?:may|could|would|if)\b)"
+             r"|\$\s?\d"],
+    "shared": ("hedge", "background", "quote", "dated"),
+    "deep": False,
+    "triggers": (
+        "settle lawsuit litigation dispute workforce reduc layoff restructur reorgani name$"
+        " symbol$ trading$ halt suspen launch first$ inducement listing$ grant award exit clos"
+        " relocat wind dissolution liquidation ceas index$ wins$ win$ won$"
+        " receiv named$ recogni recipient$ winner$ finalist$"
+    ),
 }
 
 SHARED_VETOES: dict[str, list[str]] = {
     "hedge": [r"\b(?:plans?|planned|intends?|expects?|expected|anticipat\w*|aims?|seeks?|hopes?"
               r"|would|could|might|may)\b(?!-)",
-              r"\b(?:if|upon|once|whether|in order to)\b",
+              # "once" as a condition, not as a dose ("once daily")
+              r"\b(?:if|upon|whether|in order to)\b"
+              r"|\bonce\b(?![- ](?:daily|a[- ]day|weekly|a[- ]week|monthly|every|per)\b)",
               r"\bwill (?:be )?(?:initiat|begin|start|commenc|launch|conduct|enrol|advance|submit"
               r"|file|seek|request|pursue|evaluat|test|oversee|perform)\w*",
               r"\bto be (?:initiated|conducted|submitted|filed)\b"],
@@ -481,7 +607,8 @@ SHARED_VETOES: dict[str, list[str]] = {
                    r"|stud(?:y|ies)|clinical)",
                    r"\bas (?:previously )?(?:announced|disclosed|reported)\b",
                    r"\bannounced (?:on|in)\b", r"\bhistor(?:y|ical|ically)\b",
-                   r"\b(?:last|past|earlier this) (?:year|quarter|month)\b"],
+                   r"\b(?:last|past|earlier this) (?:year|quarter|month|week)\b"
+                   r"|\bfollows? (?:the |its |(?:last|this) \w+['’]s )?(?:\w+ )?announcement\b"],
     # running totals are not this release's news: "$10 million in grants to date"
     "cumulative": [r"\bto date\b|\bsince (?:inception|its (?:founding|inception))\b"
                    r"|\bin total\b|\bcumulative\w*\b|\baggregate of all\b"],
@@ -492,12 +619,32 @@ SHARED_VETOES: dict[str, list[str]] = {
 # When the release is about the key, these tags named only past the lead are its background:
 # a results release recaps the quarter; an approval, an award or a financing restates data.
 RECAP: dict[str, tuple[str, ...]] = {
-    "earnings": tuple(t for t in TAGS if t not in ("earnings", "conference")),
     "regulatory": ("trial", "preclinical"),
-    "grant": ("trial", "preclinical"),
+    "grant": ("preclinical",),
     "financing": ("trial", "preclinical"),
 }
 # fmt: on
 
-# Deals that stay deals even when a licence comes with them.
+# A release that reviews a period: quarterly or annual results, a year in review, a corporate
+# update. Its highlights list (a sentence opening on what was done) is the period's news.
+RECAP_RELEASE = re.compile(
+    rf"{_PERIOD}[^.;]{{0,60}}\b(?:results|financials?|earnings)\b|\byear[- ]in[- ]review\b"
+    r"|\b(?:corporate|business) (?:update|highlights)\b|\breports? on (?:key |its )?\w*"
+    r"|\bmilestones\b|\bhighlights\b",
+    re.IGNORECASE,
+)
+HIGHLIGHT = re.compile(
+    r"(?:(?:Successfully )?(?:[A-Z][a-z]+ed|Began|Won|Began|Raised|Received|Entered|Signed)\b"
+    r"|(?:Submission|Receipt|Initiation|Completion|Closing|Appointment|Launch|Approval) of\b"
+    r"|First (?:patient|subject|participant)s?\b)"
+)
+
+# Deals that stay deals even when a licence comes with them, and the words of a licence.
 MERGER = re.compile(_MERGER, re.IGNORECASE)
+STANDALONE_DEAL = re.compile(
+    r"\b(?:co-develop\w*|co-promot\w*|co-commerciali[sz]\w*|joint venture"
+    r"|(?:research|supply|manufacturing)(?: and development)? (?:agreement|contract)"
+    r"|cooperative research|CRADA|divest\w*|spin-?(?:off|out))\b",
+    re.IGNORECASE,
+)
+LICENCE_TERMS = re.compile(rf"{_LICENSE}|\boptions?\b|\brights\b|\broyalt", re.IGNORECASE)
