@@ -73,26 +73,30 @@ class InstanceLock:
 
     def holder(self) -> str | None:
         """Who holds the lock ("pid 123, since ..."), or None when no daemon runs."""
-        if not self.path.exists():
+        # Read-only: `biomon status` must work where it may not write (flock needs no write).
+        try:
+            handle = open(self.path)  # noqa: SIM115
+        except FileNotFoundError:
             return None
-        with open(self.path, "a+") as handle:
+        except OSError as error:
+            return f"unknown ({self.path}: {error.strerror})"
+        with handle:
             try:
-                _lock_file(handle)
+                _lock_file(handle, shared=True)
             except OSError:
-                handle.seek(0)
                 return handle.read().strip() or "another process"
         return None
 
 
-def _lock_file(handle) -> None:
+def _lock_file(handle, shared: bool = False) -> None:
     if sys.platform == "win32":  # pragma: no cover
         import msvcrt
 
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBRLCK if shared else msvcrt.LK_NBLCK, 1)
     else:
         import fcntl
 
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
 
 
 def in_busy_hours(config: Config, now: datetime) -> bool:
