@@ -117,6 +117,8 @@ def without_items(body: bytes, release_ids: tuple[str, ...]) -> bytes:
 class EchoNotifier:
     """The demo's channel: prints what would be sent instead of sending it."""
 
+    outcome = "demo"  # the alerts it shows are marked so, never "sent"
+
     def __init__(self, name: str, echo: Callable[[str], None]) -> None:
         self.name = name
         self.echo = echo

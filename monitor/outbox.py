@@ -49,6 +49,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    other: dict[str, int] = field(default_factory=dict)  # "logged"/"demo" -> alerts done so
     deferred: dict[str, str] = field(default_factory=dict)  # channel -> why nothing went out
     errors: list[str] = field(default_factory=list)
 
@@ -179,9 +180,15 @@ class Outbox:
         except BaseException:
             self.store.release_claim(ids, self.token)
             raise
-        self.store.mark_sent(ids, self.token, iso(self.now()))
-        report.sent += len(ids)
-        log.info("sent %d alert(s) by %s: %s", len(ids), notifier.name, message.title)
+        # "sent" only when a channel accepted the message; "logged" when it only went to the
+        # log (no working desktop), "demo" when the demo printed it.
+        outcome = getattr(notifier, "outcome", "sent")
+        self.store.mark_sent(ids, self.token, iso(self.now()), status=outcome)
+        if outcome == "sent":
+            report.sent += len(ids)
+        else:
+            report.other[outcome] = report.other.get(outcome, 0) + len(ids)
+        log.info("%s %d alert(s) by %s: %s", outcome, len(ids), notifier.name, message.title)
         return True
 
     def _failed(self, alerts: list[dict], reason: str, now: datetime, report) -> None:

@@ -333,3 +333,18 @@ to = ["b@example.com"]
         (store.get("4000100")[0]["id"], "@radiopharma-deals")
     ]
     poller.client.close()
+
+
+def test_alert_that_only_reached_the_log_is_logged_not_sent(setup):
+    from monitor.notify.desktop import LogNotifier
+
+    server, config, store, poller = setup
+    poller.poll()
+    server.add("nasdaq.xml", feed(NEW, *BACKLOG))
+    poller.poll(force=True)
+    outbox = Outbox(store, config.notify, {"email": LogNotifier()},
+                    now=lambda: datetime(2026, 11, 25, 16, 6, tzinfo=UTC))  # fmt: skip
+    report = outbox.deliver()
+    assert (report.sent, report.other) == (0, {"logged": 1})
+    assert [a["status"] for a in store.alert_rows()] == ["logged"]
+    assert outbox.deliver().other == {}  # done: never again

@@ -17,9 +17,9 @@ def test_demo_stores_the_clrb_seed_once_from_two_feeds(tmp_path):
     assert "23 new releases" in first  # the backlog: stored, no alert
     assert "3 new releases" in second and "clrb.xml: 0 new, 9 already stored" in second
     assert "[CLRB] licensing: Cellectar Biosciences Expands Iopofosine I 131" in second
-    assert "4 alerts sent" in second  # CLRB seed and SNGX release, desktop and email
+    assert "4 alerts shown" in second  # CLRB seed and SNGX release, desktop and email
     assert "Rare Pediatric" not in second.split("Alerts it would send")[1]  # regulatory: no
-    assert "0 new releases" in third and "0 alerts sent" in third
+    assert "0 new releases" in third and "0 alerts shown" in third
     assert "Cellectar Biosciences Expands Iopofosine I 131" in result.output
 
     db = str(tmp_path / "biomon.db")
@@ -31,6 +31,10 @@ def test_demo_stores_the_clrb_seed_once_from_two_feeds(tmp_path):
     assert rows[0]["tickers"] == ["NASDAQ:CLRB"]
     shown = CliRunner().invoke(cli, ["--db", db, "show", rows[0]["id"], "--format", "json"])
     assert len(json.loads(shown.output)["seen_in"]) == 2
+    # The demo only printed its alerts: they are stored as such, never as sent.
+    listed = CliRunner().invoke(cli, ["--db", db, "alerts", "--format", "json"])
+    statuses = {json.loads(line)["status"] for line in listed.output.splitlines()}
+    assert statuses == {"demo"}
 
 
 def test_demo_with_missing_feeds_folder_says_what_to_do(tmp_path):

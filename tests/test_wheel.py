@@ -76,5 +76,5 @@ def test_demo_runs_from_an_installed_wheel_outside_the_checkout(wheel, tmp_path)
     )  # fmt: skip
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "monitor/bundled/demo" in demo.stdout.replace(os.sep, "/")
-    assert "4 alerts sent" in demo.stdout
-    assert "0 alerts sent" in demo.stdout
+    assert "4 alerts shown" in demo.stdout
+    assert "0 alerts shown" in demo.stdout

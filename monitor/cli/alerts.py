@@ -11,7 +11,7 @@ from monitor.cli.app import Context, cli
 from monitor.errors import BiomonError
 from monitor.output import write_alerts
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "logged", "demo", "failed")
 
 
 @cli.command()

@@ -69,8 +69,10 @@ def deliver_and_print(config: Config, store: Store) -> None:
     outbox.recover()
     report = outbox.deliver()
     deferred = "".join(f"; {name} deferred: {why}" for name, why in report.deferred.items())
+    logged = "".join(f", {n} {outcome}" for outcome, n in report.other.items())
     click.echo(
-        f"alerts: {report.sent} sent, {report.retrying} to retry, {report.failed} failed{deferred}"
+        f"alerts: {report.sent} sent{logged}, {report.retrying} to retry, "
+        f"{report.failed} failed{deferred}"
     )
     for error in dict.fromkeys(report.errors):
         click.echo(f"alert not sent: {error}", err=True)
@@ -198,10 +200,10 @@ def _demo_polls(config: Config, store: Store, server, folder: Path) -> None:
     poll_and_print(config, store)
     click.echo("\nAlerts it would send (CLRB alerts on licensing, grant, trial; SNGX on any tag):")
     report = outbox.deliver()
-    click.echo(f"  {report.sent} alerts sent")
+    click.echo(f"  {report.other.get('demo', 0)} alerts shown (stored as 'demo', never 'sent')")
     click.echo("\nThird poll: nothing changed, nothing parsed, nothing sent twice")
     poll_and_print(config, store)
-    click.echo(f"  {outbox.deliver().sent} alerts sent\n")
+    click.echo(f"  {outbox.deliver().other.get('demo', 0)} alerts shown\n")
 
 
 @cli.command()

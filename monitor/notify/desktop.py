@@ -103,6 +103,7 @@ class LogNotifier:
     """Writes the message to the `monitor.notify` logger at WARNING: the fallback channel."""
 
     name = "log"
+    outcome = "logged"  # the alert's state: nobody was notified, it is in the log
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or log
