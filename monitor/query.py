@@ -3,26 +3,48 @@
     licens* "exclusive license" NOT terminated ticker:CLRB tag:licensing since:2023
     issuer:"Cellectar" source:globenewswire until:2024-06 watched:yes -tag:financing
 
-Free text is FTS5 (words ANDed, "phrases", prefix*, AND/OR/NOT, parentheses); `field:value`
-filters narrow it (repeating a field means any of its values; different fields all apply; a
-leading `-` excludes). Bad input raises QueryError saying where it is wrong.
+One grammar for free text and filters (precedence NOT > AND > OR):
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := side ("AND" side)*
+    side    := unary unary*                    terms side by side all apply
+    unary   := ("NOT" | "-")* primary          negates the one term after it
+    primary := word | word* | "phrase" | "phrase"* | field:value | field:"value" | "(" or ")"
+
+Words, prefix* and "phrases" are full-text search (FTS5: stemmed titles and bodies); field
+filters are ticker: tag: source: issuer: since: until: watched:. Side by side, repeating
+ticker, tag, source or issuer means any of them (`ticker:CLRB ticker:SNGX`); an explicit AND
+means all of them. A query that starts with NOT (or -) means everything but. Bad input raises
+QueryError saying where it is wrong.
+
+A query becomes a ReleaseQuery: top-level conjuncts that fit its fields (a ticker, tag, source or
+issuer filter or an OR of one field's filters, excluded tickers and tags, dates, full text) go
+there and compile to intersected id sets, the fast form; anything else (ORs across fields,
+negated groups, ...) stays a tree in `conditions` and compiles to SQL of its own.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from monitor.errors import BiomonError
 from monitor.models import Ticker
 from monitor.tickers import parse_ticker
 
 FIELDS = ("ticker", "tag", "source", "issuer", "since", "until", "watched")
+ANY_OF_FIELDS = ("ticker", "tag", "source", "issuer")  # repeated side by side: any of them
 OPERATORS = ("AND", "OR", "NOT")
 HIGHLIGHT = ("\x02", "\x03")  # snippet markers, turned into styles or ** by the formatter
+MAX_DEPTH = 100  # parentheses inside parentheses
+MAX_NESTING = 12  # alternating AND/OR/NOT groups that SQLite's parsers take (after flattening)
+MAX_TERMS = 10_000  # words, phrases and filters in one query
 
 
 class QueryError(BiomonError):
@@ -31,6 +53,61 @@ class QueryError(BiomonError):
     def __init__(self, query: str, position: int, problem: str) -> None:
         pointer = f"at column {position + 1}" if position >= 0 else "as a whole"
         super().__init__(f"query {query!r} {pointer}: {problem}")
+
+
+# ---- the tree a query parses to
+
+
+@dataclass(frozen=True)
+class Text:
+    """A full-text leaf: a quoted FTS5 phrase, maybe with a prefix star ("grant", "lic"*)."""
+
+    fts: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field filter; `value` is a Ticker, a lower-cased tag or source, an issuer substring,
+    an ISO instant (since: inclusive, until: exclusive) or a bool (watched:)."""
+
+    name: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+Node = Text | Field | Not | And | Or
+
+
+def _and(items: Iterable[Node]) -> Node:
+    flat: list[Node] = []
+    for item in items:
+        flat.extend(item.children if isinstance(item, And) else (item,))
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+def _or(items: Iterable[Node]) -> Node:
+    flat: list[Node] = []
+    for item in items:
+        flat.extend(item.children if isinstance(item, Or) else (item,))
+    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+def _not(item: Node) -> Node:
+    return item.child if isinstance(item, Not) else Not(item)
 
 
 @dataclass(frozen=True)
@@ -49,6 +126,7 @@ class ReleaseQuery:
     fts: str | None = None  # a checked FTS5 expression (from the query language)
     watched: Sequence[Ticker] | None = None  # watched:yes -> these tickers; see watched_only
     watched_only: bool | None = None  # True: only watched tickers; False: none of them
+    conditions: Sequence[Node] = ()  # further conditions (trees) that must all hold
     limit: int = 50
     offset: int = 0
     rank: str = "newest"  # newest | relevance
@@ -69,10 +147,12 @@ class ReleaseQuery:
             watched_only=other.watched_only
             if other.watched_only is not None
             else self.watched_only,
+            conditions=(*self.conditions, *other.conditions),
         )
 
     @property
     def full_text(self) -> str | None:
+        """The FTS5 expression every match must satisfy (None when there is none)."""
         parts = [e for e in (self.fts, fts_query(self.search) if self.search else None) if e]
         return (
             " AND ".join(f"({p})" for p in parts)
@@ -80,221 +160,425 @@ class ReleaseQuery:
             else (parts[0] if parts else None)
         )
 
-
-# ---- parsing
-
-_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<field>-?[A-Za-z_]+):(?:"(?P<fquoted>[^"]*)"|(?P<fvalue>[^\s()"]+))
-      | (?P<phrase>"[^"]*"\*?)
-      | (?P<open>\()
-      | (?P<close>\))
-      | (?P<word>[^\s()"]+)
-    )""",
-    re.VERBOSE,
-)
+    @property
+    def snippet_text(self) -> str | None:
+        """What to highlight: the required full text, else the words the conditions look for."""
+        if self.full_text:
+            return self.full_text
+        leaves = list(dict.fromkeys(_positive_text(self.conditions)))
+        return " OR ".join(leaves) or None
 
 
-def parse_query(text: str) -> ReleaseQuery:
-    """Read a query string; raise QueryError naming the column of the first problem."""
-    filters: dict[str, list[str]] = {name: [] for name in FIELDS}
-    excluded: dict[str, list[str]] = {"ticker": [], "tag": []}
-    fts: list[tuple[str, int]] = []  # (FTS5 token, column)
-    position = 0
-    text = text or ""
-    while position < len(text):
-        if text[position:].strip() == "":
+def _positive_text(nodes: Iterable[Node], negated: bool = False) -> Iterable[str]:
+    for node in nodes:
+        if isinstance(node, Text):
+            if not negated:
+                yield node.fts
+        elif isinstance(node, Not):
+            yield from _positive_text((node.child,), not negated)
+        elif isinstance(node, And | Or):
+            yield from _positive_text(node.children, negated)
+
+
+# ---- reading the text
+
+_SPACE = re.compile(r"\s*")
+_WORD = re.compile(r'[^\s()"]+')
+_FIELD_NAME = re.compile(r"([A-Za-z_]+):")
+
+
+class _Token(NamedTuple):
+    kind: str  # "leaf", "(", ")", "AND", "OR", "NOT"
+    column: int
+    node: Node | None = None
+    spelled: str = ""  # an operator as written ("NOT" or "-")
+
+
+def _clean(text: str) -> str:
+    """Control and format characters (NUL, BOM, zero-width ...) read as spaces, one for one."""
+    if text.isprintable():
+        return text
+    chars = list(text)
+    for index, char in enumerate(chars):
+        if char.isprintable() or char.isspace():
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf"):
+            chars[index] = " "
+        elif category == "Cs":
+            raise QueryError(
+                text, index, f"U+{ord(char):04X} is not a character; the query must be UTF-8 text"
+            )
+    return "".join(chars)
+
+
+def _searchable(word: str) -> bool:
+    """Whether full-text search can find `word`: it indexes runs of letters and digits."""
+    return any(c.isalnum() or unicodedata.category(c) == "Co" for c in word)
+
+
+def _scan(text: str) -> list[_Token]:
+    clean = _clean(text)
+    tokens: list[_Token] = []
+    terms = 0
+    skipped = -1  # column of the first word with nothing to search for
+    position, end = 0, len(clean)
+    literal = False  # right after a leading '-': the next word is a word even if it is AND
+    while True:
+        position = _SPACE.match(clean, position).end()
+        if position >= end:
             break
-        match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
-            problem = (
-                "unclosed quote" if text[position:].lstrip().startswith('"') else "unexpected text"
+        start, char = position, clean[position]
+        if char in "()":
+            tokens.append(_Token(char, start))
+            position += 1
+            literal = False
+            continue
+        if (
+            char == "-"
+            and not literal
+            and position + 1 < end
+            and not clean[position + 1].isspace()
+            and clean[position + 1] != ")"
+        ):
+            tokens.append(_Token("NOT", start, spelled="-"))
+            position += 1
+            literal = True
+            continue
+        node, position = _operand(text, clean, position, literal)
+        if isinstance(node, str):  # an operator
+            tokens.append(_Token(node, start, spelled=node))
+        elif node is None:  # punctuation only: nothing to search for; skip it like a space
+            skipped = start if skipped < 0 else skipped
+            if literal:
+                tokens.pop()  # and the '-' before it
+        else:
+            terms += 1
+            if terms > MAX_TERMS:
+                raise QueryError(text, start, f"too many terms; at most {MAX_TERMS:,}")
+            tokens.append(_Token("leaf", start, node))
+        literal = False
+    if not tokens and skipped >= 0:
+        raise QueryError(
+            text, skipped, "nothing to search for; full text finds words of letters and digits"
+        )
+    return tokens
+
+
+def _operand(text: str, clean: str, position: int, literal: bool) -> tuple[Node | str | None, int]:
+    """The word, phrase, filter or operator at `position`, and where it ends."""
+    start = position
+    if clean[position] == '"':
+        close = clean.find('"', position + 1)
+        if close < 0:
+            raise QueryError(text, position, "unclosed quote")
+        inner = " ".join(clean[position + 1 : close].split())
+        star = clean[close + 1 : close + 2] == "*"
+        if not inner:
+            raise QueryError(text, position, "empty phrase")
+        if not _searchable(inner):
+            raise QueryError(
+                text, position, "nothing to search for in this phrase; it needs letters or digits"
             )
-            raise QueryError(text, _skip_space(text, position), problem)
-        column = _skip_space(text, position)
-        position = match.end()
-        if match.group("field"):
-            name = match.group("field")
-            negate = name.startswith("-")
-            name = name.lstrip("-").lower()
-            value = (
-                match.group("fquoted")
-                if match.group("fquoted") is not None
-                else match.group("fvalue")
-            )
-            if name not in FIELDS:
+        return Text('"' + inner + '"' + ("*" if star else "")), close + 1 + star
+    named = _FIELD_NAME.match(clean, position)
+    if named:
+        name = named.group(1).lower()
+        at = named.end()
+        if clean[at : at + 1] == '"':
+            close = clean.find('"', at + 1)
+            if close < 0:
+                raise QueryError(text, at, "unclosed quote")
+            value, value_column, after = clean[at + 1 : close].strip(), at + 1, close + 1
+            quoted = True
+        else:
+            word = _WORD.match(clean, at)
+            value, value_column = (word.group(), at) if word else ("", at)
+            after, quoted = (word.end() if word else at), False
+        if name not in FIELDS:
+            if value or quoted:
                 raise QueryError(
                     text,
-                    column,
+                    start - literal,
                     f"unknown field {name!r}; fields are {', '.join(FIELDS)} "
                     "(quote text that has a colon)",
                 )
-            if negate and name not in excluded:
-                raise QueryError(text, column, f"-{name}: only ticker and tag can be excluded")
-            (excluded if negate else filters)[name].append(value)
-            fts.append((f"{_FIELD}{'-' if negate else ''}{name}", column))
-        elif match.group("phrase"):
-            phrase = match.group("phrase")
-            star = phrase.endswith("*")
-            inner = phrase.strip("*")[1:-1].strip()
-            if not inner:
-                raise QueryError(text, column, "empty phrase")
-            fts.append(('"' + inner.replace('"', '""') + '"' + ("*" if star else ""), column))
-        elif match.group("open"):
-            fts.append(("(", column))
-        elif match.group("close"):
-            fts.append((")", column))
+            # `Update: results` - a word that ends with a colon, not a filter
         else:
-            word = match.group("word")
-            if word in OPERATORS:
-                fts.append((word, column))
-            elif word.startswith("-") and len(word) > 1:
-                fts.append(("NOT", column))
-                fts.append((_quote_word(word[1:], text, column), column))
-            else:
-                fts.append((_quote_word(word, text, column), column))
-    return _build(text, filters, excluded, _check_fts(text, _drop_field_glue(text, fts)))
-
-
-_FIELD = "\x00field:"  # a placeholder where a field filter stood among the free-text tokens
-
-
-def _drop_field_glue(text: str, tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Remove field placeholders with the AND/OR and parentheses that only joined filters.
-
-    `tag:grant OR tag:licensing` and `(tag:grant OR tag:licensing)` mean what repeating a
-    field means (any of them); OR between two different fields has no meaning here.
-    """
-    result = list(tokens)
-    for index, (token, column) in enumerate(result):
-        if token == "OR" and 0 < index < len(result) - 1:
-            before, after = result[index - 1][0], result[index + 1][0]
-            if before.startswith(_FIELD) and after.startswith(_FIELD) and before != after:
+            if not value:
                 raise QueryError(
-                    text, column, "OR joins filters of one field only; run two queries"
+                    text,
+                    start - literal,
+                    f"empty value for {name}:; write {name}:VALUE with no space after the colon",
                 )
-    changed = True
-    while changed:
-        changed = False
-        for index, (token, _) in enumerate(result):
-            if not token.startswith(_FIELD):
-                continue
-            # An operator is glue only when it joins this filter to something on its other side.
-            glue = [
-                i
-                for i, beyond in ((index - 1, index - 2), (index + 1, index + 2))
-                if 0 <= beyond < len(result) and result[i][0] in ("AND", "OR")
-            ]
-            drop = {index, *glue[:1]}
-            result = [t for i, t in enumerate(result) if i not in drop]
-            changed = True
-            break
-        for index in range(len(result) - 1):
-            if result[index][0] == "(" and result[index + 1][0] == ")":
-                result = result[:index] + result[index + 2 :]
-                changed = True
-                break
-    return result
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position].isspace():
-        position += 1
-    return position
-
-
-def _quote_word(word: str, text: str, column: int) -> str:
-    star = word.endswith("*")
+            return _field(name, value, text, value_column), after
+    word = _WORD.match(clean, position).group()
+    if word in OPERATORS and not literal:
+        return word, position + len(word)
     bare = word.rstrip("*")
-    if not bare:
-        raise QueryError(text, column, "a * must end a word (prefix*)")
-    return '"' + bare.replace('"', '""') + '"' + ("*" if star else "")
+    if not bare or (bare != word and not _searchable(bare)):
+        raise QueryError(text, position, "a * must end a word (prefix*)")
+    if not _searchable(bare):
+        return None, position + len(word)
+    return Text('"' + bare + '"' + ("*" if bare != word else "")), position + len(word)
 
 
-def _check_fts(text: str, tokens: list[tuple[str, int]]) -> str | None:
-    """Validate operator and parenthesis placement; a leading NOT becomes 'everything but'."""
-    if not tokens:
-        return None
-    opened: list[int] = []  # columns of the '(' not closed yet
-    previous = None  # "term", "op", "(" or None
-    for token, column in tokens:
-        if token == "(":
-            opened.append(column)
-            previous = "("
-        elif token == ")":
-            if not opened:
-                raise QueryError(text, column, "')' without '('")
-            opened.pop()
-            if previous in ("op", "("):
-                raise QueryError(text, column, "nothing before ')'")
-            previous = ")"
-        elif token in OPERATORS:
-            if previous in (None, "op", "(") and not (token == "NOT" and previous is None):
-                raise QueryError(text, column, f"{token} needs a term before it")
-            previous = "op"
-        else:
-            previous = "term"
-    if opened:
-        raise QueryError(text, opened[-1], "'(' without ')'")
-    if previous == "op":
-        raise QueryError(text, tokens[-1][1], f"{tokens[-1][0]} needs a term after it")
-    if tokens[0][0] == "NOT":
-        raise QueryError(
-            text, tokens[0][1], "NOT needs a term before it (a NOT b), or use -tag:/-ticker:"
-        )
-    return " ".join(token for token, _ in tokens)
-
-
-def _build(
-    text: str, filters: dict[str, list[str]], excluded: dict[str, list[str]], fts: str | None
-) -> ReleaseQuery:
-    def tickers(values: Iterable[str]) -> tuple[Ticker, ...]:
-        result = []
-        for value in values:
-            ticker = parse_ticker(value)
-            if ticker is None:
-                raise QueryError(text, text.find(value), f"{value!r} is not a ticker")
-            result.append(ticker)
-        return tuple(result)
-
-    since = [_day(v, text, start=True) for v in filters["since"]]
-    until = [_day(v, text, start=False) for v in filters["until"]]
-    watched = None
-    for value in filters["watched"]:
+def _field(name: str, value: str, text: str, column: int) -> Field:
+    if name == "ticker":
+        ticker = parse_ticker(value)
+        if ticker is None:
+            raise QueryError(text, column, f"{value!r} is not a ticker")
+        return Field(name, ticker)
+    if name in ("tag", "source"):
+        return Field(name, value.lower())
+    if name in ("since", "until"):
+        return Field(name, _day(value, text, column, start=name == "since"))
+    if name == "watched":
         if value.lower() not in ("yes", "no", "true", "false"):
-            raise QueryError(text, text.find(value), "watched: takes yes or no")
-        watched = value.lower() in ("yes", "true")
-    return ReleaseQuery(
-        tickers=tickers(filters["ticker"]),
-        exclude_tickers=tickers(excluded["ticker"]),
-        tags=tuple(v.lower() for v in filters["tag"]),
-        exclude_tags=tuple(v.lower() for v in excluded["tag"]),
-        sources=tuple(v.lower() for v in filters["source"]),
-        issuers=tuple(filters["issuer"]),
-        since=max(since) if since else None,
-        until=min(until) if until else None,
-        fts=fts,
-        watched_only=watched,
-    )
+            raise QueryError(text, column, "watched: takes yes or no")
+        return Field(name, value.lower() in ("yes", "true"))
+    return Field(name, value)  # issuer
 
 
-def _day(value: str, text: str, start: bool) -> str:
+def _day(value: str, text: str, column: int, start: bool) -> str:
     """`2023`, `2023-06` or `2023-06-15` -> the ISO instant it starts (since) or ends (until)."""
     try:
-        if re.fullmatch(r"\d{4}", value):
+        if re.fullmatch(r"[0-9]{4}", value):
             first, last = date(int(value), 1, 1), date(int(value), 12, 31)
-        elif re.fullmatch(r"\d{4}-\d{1,2}", value):
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{1,2}", value):
             year, month = (int(p) for p in value.split("-"))
             first = date(year, month, 1)
             last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         else:
             first = last = date.fromisoformat(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise QueryError(
-            text, text.find(value), f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD"
+            text,
+            column,
+            f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD (years 0001 to 9999)",
         ) from None
-    day = first if start else last + timedelta(days=1)
-    return f"{day.isoformat()}T00:00:00Z"
+    if start:
+        return f"{first.isoformat()}T00:00:00Z"
+    if last == date.max:
+        raise QueryError(
+            text,
+            column,
+            f"until:{value} runs past 9999-12-30, the last day until: can take; "
+            "leave until: out for no end",
+        )
+    return f"{(last + timedelta(days=1)).isoformat()}T00:00:00Z"
+
+
+# ---- parsing
+
+
+class _Parser:
+    """Recursive descent over the tokens: or -> and -> side -> unary -> primary."""
+
+    def __init__(self, text: str, tokens: list[_Token]) -> None:
+        self.text, self.tokens, self.index = text, tokens, 0
+        self.levels: dict[int, int] = {}  # id(node) -> its nesting (see `nesting`)
+
+    def parse(self) -> Node:
+        node = self.or_(0)
+        if self.index < len(self.tokens):  # only a ')' can be left over
+            raise QueryError(self.text, self.tokens[self.index].column, "')' without '('")
+        self.check_nesting(node, self.tokens[0].column)
+        return node
+
+    def nesting(self, node: Node) -> int:
+        """Groups in groups once redundant parentheses are gone: AND in OR in NOT in ..."""
+        if isinstance(node, Text | Field):
+            return 0
+        level = self.levels.get(id(node))
+        if level is None:
+            if isinstance(node, Not):
+                level = self.nesting(node.child) + (not isinstance(node.child, Text | Field))
+            else:
+                level = 1 + max(self.nesting(child) for child in node.children)
+            self.levels[id(node)] = level
+        return level
+
+    def check_nesting(self, node: Node, column: int) -> None:
+        # SQLite's parsers (SQL and FTS5) have fixed stacks: a subquery or two per level.
+        if self.nesting(node) > MAX_NESTING:
+            raise QueryError(
+                self.text,
+                column,
+                f"groups nested more than {MAX_NESTING} deep from here; simplify the query",
+            )
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def or_(self, depth: int) -> Node:
+        items = [self.and_(depth)]
+        while (token := self.peek()) and token.kind == "OR":
+            self.index += 1
+            items.append(self.and_(depth))
+        return _or(items)
+
+    def and_(self, depth: int) -> Node:
+        items = [self.side(depth)]
+        while (token := self.peek()) and token.kind == "AND":
+            self.index += 1
+            items.append(self.side(depth))
+        return _and(items)
+
+    def side(self, depth: int) -> Node:
+        items = [self.unary(depth)]
+        while (token := self.peek()) and token.kind in ("leaf", "(", "NOT"):
+            items.append(self.unary(depth))
+        return _and(_any_of_repeated(items))
+
+    def unary(self, depth: int) -> tuple[Node, bool]:
+        """A term, and whether it was a bare filter (not negated, not in parentheses)."""
+        negations = 0
+        while (token := self.peek()) and token.kind == "NOT":
+            self.index += 1
+            negations += 1
+        self.expect_term()
+        bare = not negations and self.tokens[self.index].kind == "leaf"
+        node = self.primary(depth)
+        return (_not(node) if negations % 2 else node), bare and isinstance(node, Field)
+
+    def expect_term(self) -> None:
+        token = self.peek()
+        if token and token.kind in ("leaf", "("):
+            return
+        previous = self.tokens[self.index - 1] if self.index else None
+        if previous and previous.kind == "NOT":
+            raise QueryError(
+                self.text, previous.column, f"{previous.spelled} needs a term after it"
+            )
+        if token and token.kind in ("AND", "OR"):
+            raise QueryError(self.text, token.column, f"{token.kind} needs a term before it")
+        if previous is None:  # a ')' first
+            raise QueryError(self.text, token.column, "')' without '('")
+        if previous.kind == "(":
+            if token is None:
+                raise QueryError(self.text, previous.column, "'(' without ')'")
+            raise QueryError(self.text, previous.column, "nothing between '(' and ')'")
+        raise QueryError(self.text, previous.column, f"{previous.kind} needs a term after it")
+
+    def primary(self, depth: int) -> Node:
+        token = self.tokens[self.index]
+        self.index += 1
+        if token.kind == "leaf":
+            return token.node
+        if depth >= MAX_DEPTH:
+            raise QueryError(
+                self.text, token.column, f"parentheses nested more than {MAX_DEPTH} deep"
+            )
+        node = self.or_(depth + 1)
+        closing = self.peek()
+        if not closing or closing.kind != ")":
+            raise QueryError(self.text, token.column, "'(' without ')'")
+        self.index += 1
+        self.check_nesting(node, token.column)
+        return node
+
+
+def _any_of_repeated(items: list[tuple[Node, bool]]) -> list[Node]:
+    """Side by side, `tag:a tag:b` means either tag (and so for ticker, source, issuer)."""
+    groups: dict[str, list[Node]] = {}
+    result: list[Node | list[Node]] = []
+    for item, bare in items:
+        if bare and item.name in ANY_OF_FIELDS:
+            if item.name in groups:
+                groups[item.name].append(item)
+                continue
+            groups[item.name] = [item]
+            result.append(groups[item.name])
+        else:
+            result.append(item)
+    return [_or(item) if isinstance(item, list) else item for item in result]
+
+
+def parse_query(text: str) -> ReleaseQuery:
+    """Read a query string; raise QueryError naming the column of the first problem."""
+    text = text or ""
+    tokens = _scan(text)
+    if not tokens:
+        return ReleaseQuery()
+    try:
+        node = _Parser(text, tokens).parse()
+    except RecursionError:  # MAX_DEPTH keeps well inside Python's limit; this is a backstop
+        raise QueryError(text, -1, "nested too deeply") from None
+    return _build(node)
+
+
+def _one_field(node: Node) -> tuple[str | None, list]:
+    """`tag:a` or `tag:a OR tag:b` -> ("tag", ["a", "b"]); anything else -> (None, [])."""
+    if isinstance(node, Field):
+        return node.name, [node.value]
+    if isinstance(node, Or) and all(isinstance(c, Field) for c in node.children):
+        names = {c.name for c in node.children}
+        if len(names) == 1:
+            return names.pop(), [c.value for c in node.children]
+    return None, []
+
+
+def _build(node: Node) -> ReleaseQuery:
+    """The top-level conjuncts into ReleaseQuery's fields (the fast form) where they fit."""
+    slots: dict[str, list] = {}
+    excluded: dict[str, list] = {"ticker": [], "tag": []}
+    since: list[str] = []
+    until: list[str] = []
+    watched: bool | None = None
+    positive, negative = [], []  # full text required, full text excluded
+    excluded_text: list[Node] = []  # the NOT conjuncts behind `negative`
+    rest: list[Node] = []  # conjuncts that do not fit the fields: ReleaseQuery.conditions
+    for conjunct in node.children if isinstance(node, And) else (node,):
+        name, values = _one_field(conjunct)
+        if name in ANY_OF_FIELDS and name not in slots:
+            slots[name] = values
+            continue
+        if isinstance(conjunct, Field) and conjunct.name in ("since", "until"):
+            (since if conjunct.name == "since" else until).append(conjunct.value)
+            continue
+        if isinstance(conjunct, Field) and conjunct.name == "watched":
+            if watched is None or watched == conjunct.value:
+                watched = conjunct.value
+                continue
+        if isinstance(conjunct, Not):
+            name, values = _one_field(conjunct.child)
+            if name in excluded:
+                excluded[name].extend(values)
+                continue
+        part = _compile(conjunct, None)
+        if part.kind == "fts":
+            positive.append(part.text)
+        elif part.kind == "notfts":
+            negative.append(part.text)
+            excluded_text.append(conjunct)
+        else:
+            rest.append(conjunct)
+    if negative and not positive:  # everything but: one NOT MATCH for all of them
+        rest.append(_and(excluded_text))
+        negative = []
+    return ReleaseQuery(
+        tickers=tuple(slots.get("ticker", ())),
+        exclude_tickers=tuple(excluded["ticker"]),
+        tags=tuple(slots.get("tag", ())),
+        exclude_tags=tuple(excluded["tag"]),
+        sources=tuple(slots.get("source", ())),
+        issuers=tuple(slots.get("issuer", ())),
+        since=max(since) if since else None,
+        until=min(until) if until else None,
+        fts=_fts_and(positive, negative) if positive else None,
+        watched_only=watched,
+        conditions=tuple(rest),
+    )
+
+
+# ---- full text
+
+
+def _fts_and(positive: Sequence[str], negative: Sequence[str]) -> str:
+    """FTS5 text for all of `positive` and none of `negative` (each a phrase or in parentheses)."""
+    joiner = " AND " if any(p.startswith("(") for p in positive) else " "  # FTS5: no `a (b)`
+    return joiner.join(positive) + "".join(f" NOT {n}" for n in negative)
 
 
 def fts_query(text: str) -> str:
@@ -328,15 +612,39 @@ def _plain_tokens(text: str) -> Iterable[tuple[str, bool]]:
 
 # ---- SQL
 
+FTS_IDS = "SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?"
+_CHUNK = 400  # SQLite takes at most 500 SELECTs in one compound SELECT
+_CHAIN = 50  # and expressions at most 1000 deep: long OR/AND chains go in groups of groups
+
 
 @dataclass
 class _Sql:
     where: list[str] = field(default_factory=list)
     params: list = field(default_factory=list)
+    selective: bool = False  # a condition narrows to an id set (sort its matches, not the index)
 
     def add(self, clause: str, *params) -> None:
         self.where.append(clause)
         self.params.extend(params)
+
+
+class _Part(NamedTuple):
+    """A compiled (sub)query: an id set, its complement, or a predicate over `releases r`."""
+
+    kind: str  # "fts" | "notfts": FTS5 text; "ids" | "notids": a SELECT of ids; "pred"
+    text: str  # FTS5 expression (a phrase or in parentheses), SELECT, or predicate
+    params: tuple = ()
+    compound: bool = False  # a SELECT of several joined by UNION/INTERSECT/EXCEPT
+    depth: int = 0  # subqueries nested in `text`
+
+
+def _chunked(parts: Sequence[str], joiner: str) -> str:
+    """`parts` joined; thousands of them as groups of groups (a shallow expression tree)."""
+    while len(parts) > _CHAIN:
+        parts = [
+            "(" + joiner.join(parts[i : i + _CHAIN]) + ")" for i in range(0, len(parts), _CHAIN)
+        ]
+    return joiner.join(parts)
 
 
 def _ticker_clause(tickers: Sequence[Ticker]) -> tuple[str, list]:
@@ -348,7 +656,165 @@ def _ticker_clause(tickers: Sequence[Ticker]) -> tuple[str, list]:
         else:
             clauses.append("symbol = ?")
             params.append(ticker.symbol)
-    return "SELECT release FROM release_tickers WHERE " + " OR ".join(clauses), params
+    return "SELECT release FROM release_tickers WHERE " + _chunked(clauses, " OR "), params
+
+
+def _marks(values: Sequence) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _fields_part(name: str, values: Sequence) -> _Part:
+    """Any of `values` of one of ANY_OF_FIELDS."""
+    if name == "ticker":
+        select, params = _ticker_clause(values)
+        return _Part("ids", select, tuple(params))
+    if name == "tag":
+        select = f"SELECT release FROM release_tags WHERE tag IN ({_marks(values)})"
+        return _Part("ids", select, tuple(values))
+    if name == "source":
+        return _Part("pred", f"r.source IN ({_marks(values)})", tuple(values))
+    likes = _chunked(["r.issuer LIKE ?" for _ in values], " OR ")  # issuer
+    return _Part("pred", f"({likes})", tuple(f"%{v}%" for v in values))
+
+
+def _field_part(name: str, value, watched: Sequence[Ticker] | None) -> _Part:
+    if name == "since":
+        return _Part("pred", "r.sort_time >= ?", (value,))
+    if name == "until":
+        return _Part("pred", "r.sort_time < ?", (value,))
+    if name == "watched":
+        if not watched:  # no watchlist: watched:yes is nothing, watched:no everything
+            return _Part("pred", "1" if value is False else "0")
+        select, params = _ticker_clause(tuple(watched))
+        return _Part("ids" if value else "notids", select, tuple(params))
+    return _fields_part(name, [value])
+
+
+def _as_pred(part: _Part) -> tuple[str, tuple]:
+    if part.kind in ("fts", "notfts"):
+        return f"r.id {'NOT ' if part.kind == 'notfts' else ''}IN ({FTS_IDS})", (part.text,)
+    if part.kind in ("ids", "notids"):
+        return f"r.id {'NOT ' if part.kind == 'notids' else ''}IN ({part.text})", part.params
+    return part.text, part.params
+
+
+def _as_select(part: _Part, first: bool = False) -> tuple[str, tuple]:
+    """A SELECT that can stand in a compound one (the first member may be compound itself)."""
+    if part.kind in ("fts", "notfts"):
+        return FTS_IDS, (part.text,)
+    if part.compound and not first:
+        return f"SELECT * FROM ({part.text})", part.params
+    return part.text, part.params
+
+
+def _wrapped_depth(part: _Part, first: bool = False) -> int:
+    return part.depth + (part.compound and not first)
+
+
+def _compound(selects: list[_Part], operator: str, minus: Sequence[_Part] = ()) -> _Part:
+    """Id sets joined by UNION or INTERSECT, less the `minus` ones (EXCEPT).
+
+    SQLite reads `A UNION B INTERSECT C` as `(A UNION B) INTERSECT C`, so a compound member
+    goes first, unwrapped: groups in groups then make one flat SELECT, not nested subqueries.
+    """
+    if len(selects) + len(minus) > _CHUNK:  # too many for one compound SELECT
+        chunks = [
+            _compound(selects[i : i + _CHUNK], operator) for i in range(0, len(selects), _CHUNK)
+        ]
+        preds = [_as_pred(chunk) for chunk in chunks]
+        preds += [_as_pred(p._replace(kind="not" + p.kind)) for p in minus]
+        return _combine_preds(preds, "AND" if operator == "INTERSECT" else "OR")
+    # The deepest compound member first: it needs no subquery of its own there.
+    ordered = sorted(selects, key=lambda part: (not part.compound, -part.depth))
+    members = [_as_select(part, first=index == 0) for index, part in enumerate(ordered)]
+    excepted = [_as_select(part) for part in minus]
+    text = f" {operator} ".join(sql for sql, _ in members)
+    text += "".join(f" EXCEPT {sql}" for sql, _ in excepted)
+    params = tuple(p for _, ps in (*members, *excepted) for p in ps)
+    depth = max(
+        [_wrapped_depth(part, index == 0) for index, part in enumerate(ordered)]
+        + [_wrapped_depth(part) for part in minus]
+    )
+    return _Part("ids", text, params, len(members) + len(excepted) > 1, depth)
+
+
+def _combine_preds(preds: list[tuple[str, tuple]], joiner: str) -> _Part:
+    if len(preds) == 1:
+        return _Part("pred", *preds[0])
+    text = "(" + _chunked([sql for sql, _ in preds], f" {joiner} ") + ")"
+    return _Part("pred", text, tuple(p for _, ps in preds for p in ps))
+
+
+def _combine_or(parts: list[_Part]) -> _Part:
+    texts = [p.text for p in parts if p.kind == "fts"]
+    others = [p for p in parts if p.kind != "fts"]
+    if texts:  # one MATCH for all the full text
+        fts = _Part("fts", texts[0] if len(texts) == 1 else "(" + " OR ".join(texts) + ")")
+        if not others:
+            return fts
+        others.append(fts)
+    if len(others) == 1:
+        return others[0]
+    ids = [p for p in others if p.kind in ("ids", "fts")]
+    preds = [_as_pred(p) for p in others if p.kind not in ("ids", "fts")]
+    if ids:
+        union = _compound(ids, "UNION")
+        if not preds:
+            return union
+        preds.insert(0, _as_pred(union))
+    return _combine_preds(preds, "OR")
+
+
+def _combine_and(parts: list[_Part]) -> _Part:
+    positive = [p.text for p in parts if p.kind == "fts"]
+    negative = [p.text for p in parts if p.kind == "notfts"]
+    others = [p for p in parts if p.kind not in ("fts", "notfts")]
+    if positive:  # one MATCH: a b NOT c
+        text = _fts_and(positive, negative)
+        fts = _Part("fts", text if len(positive) == 1 and not negative else f"({text})")
+        if not others:
+            return fts
+        others.append(fts)
+    elif negative:  # NOT a AND NOT b: one NOT MATCH (a OR b)
+        text = negative[0] if len(negative) == 1 else "(" + " OR ".join(negative) + ")"
+        others.append(_Part("notfts", text))
+    if len(others) == 1:
+        return others[0]
+    ids = [p for p in others if p.kind in ("ids", "fts")]
+    minus = [p for p in others if p.kind in ("notids", "notfts")] if ids else []
+    preds = [_as_pred(p) for p in others if p.kind not in ("ids", "fts") and p not in minus]
+    if ids:
+        intersection = _compound(ids, "INTERSECT", minus)
+        if not preds:
+            return intersection
+        preds.insert(0, _as_pred(intersection))
+    return _combine_preds(preds, "AND")
+
+
+def _compile(node: Node, watched: Sequence[Ticker] | None) -> _Part:
+    """`node` as one _Part; full-text subtrees merge into one MATCH where FTS5 can say them."""
+    if isinstance(node, Text):
+        return _Part("fts", node.fts)
+    if isinstance(node, Field):
+        return _field_part(node.name, node.value, watched)
+    if isinstance(node, Not):
+        part = _compile(node.child, watched)
+        if part.kind in ("fts", "notfts", "ids", "notids"):
+            kind = part.kind[3:] if part.kind.startswith("not") else "not" + part.kind
+            return part._replace(kind=kind)
+        return _Part("pred", f"({part.text}) IS NOT 1", part.params)  # NULL (no issuer): not it
+    if isinstance(node, Or):
+        # One field's filters together: one IN (...) instead of many.
+        by_field: dict[str, list] = {}
+        parts: list[_Part] = []
+        for child in node.children:
+            if isinstance(child, Field) and child.name in ANY_OF_FIELDS:
+                by_field.setdefault(child.name, []).append(child.value)
+            else:
+                parts.append(_compile(child, watched))
+        parts += [_fields_part(name, values) for name, values in by_field.items()]
+        return _combine_or(parts)
+    return _combine_and([_compile(child, watched) for child in node.children])
 
 
 def where_clauses(query: ReleaseQuery) -> _Sql:
@@ -357,6 +823,8 @@ def where_clauses(query: ReleaseQuery) -> _Sql:
     The id-producing filters (tickers, tags, full text) are intersected before any release
     row is read: a million-row database answers in tens of milliseconds that way. With a
     ticker, tags are checked per row instead (a ticker has few releases; a tag has many).
+    `conditions` that compile to id sets (an OR of words and tags, ...) join that
+    intersection; the others become one more clause.
     """
     sql = _Sql()
     id_sets: list[tuple[str, list]] = []
@@ -369,7 +837,7 @@ def where_clauses(query: ReleaseQuery) -> _Sql:
         sub, params = _ticker_clause(tuple(query.watched))
         sql.add(f"r.id NOT IN ({sub})", *params)
     if query.tags:
-        marks = ", ".join("?" for _ in query.tags)
+        marks = _marks(query.tags)
         if id_sets:
             sql.add(
                 "EXISTS (SELECT 1 FROM release_tags g "
@@ -382,41 +850,59 @@ def where_clauses(query: ReleaseQuery) -> _Sql:
             )
     full_text = query.full_text
     if full_text:
-        id_sets.append(("SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?", [full_text]))
-    if id_sets:
+        id_sets.append((FTS_IDS, [full_text]))
+    condition_preds = []
+    for node in query.conditions:
+        part = _compile(node, query.watched)
+        if part.kind in ("ids", "fts"):
+            sub, params = _as_select(part, first=not id_sets)
+            id_sets.append((sub, list(params)))
+            sql.selective = True
+        else:
+            condition_preds.append(_as_pred(part))
+    for start in range(0, len(id_sets), _CHUNK):
+        chunk = id_sets[start : start + _CHUNK]
         sql.add(
-            "r.id IN (" + " INTERSECT ".join(sub for sub, _ in id_sets) + ")",
-            *(p for _, params in id_sets for p in params),
+            "r.id IN (" + " INTERSECT ".join(sub for sub, _ in chunk) + ")",
+            *(p for _, params in chunk for p in params),
         )
     if query.exclude_tickers:
         sub, params = _ticker_clause(query.exclude_tickers)
         sql.add(f"r.id NOT IN ({sub})", *params)
     if query.exclude_tags:
-        marks = ", ".join("?" for _ in query.exclude_tags)
+        marks = _marks(query.exclude_tags)
         sql.add(
             f"r.id NOT IN (SELECT release FROM release_tags WHERE tag IN ({marks}))",
             *query.exclude_tags,
         )
     if query.sources:
-        marks = ", ".join("?" for _ in query.sources)
-        sql.add(f"r.source IN ({marks})", *query.sources)
+        sql.add(f"r.source IN ({_marks(query.sources)})", *query.sources)
     if query.issuers:
         sql.add(
-            "(" + " OR ".join("r.issuer LIKE ?" for _ in query.issuers) + ")",
+            "(" + _chunked(["r.issuer LIKE ?" for _ in query.issuers], " OR ") + ")",
             *(f"%{i}%" for i in query.issuers),
         )
     if query.since:
         sql.add("r.sort_time >= ?", query.since)
     if query.until:
         sql.add("r.sort_time < ?", query.until)
+    if condition_preds:  # one clause: the callers join theirs with AND, 1000 deep at most
+        combined = _combine_preds(condition_preds, "AND")
+        sql.add(combined.text, *combined.params)
     return sql
+
+
+# SQLite's own limits, reached only by queries far larger or deeper than people write.
+_LIMIT_ERRORS = ("fts5", "parser stack overflow", "too large", "too many", "too complex")
 
 
 def run_query(db, query: ReleaseQuery) -> list[dict]:
     """Rows of `releases` matching `query`, newest first (or by relevance), with snippets."""
     sql = where_clauses(query)
     full_text = query.full_text
-    selective = bool(query.tickers or query.tags or full_text or query.watched_only)
+    selective = bool(
+        query.tickers or query.tags or full_text or query.watched_only or sql.selective
+    )
     # With a selective filter, sorting its few matches beats walking the whole date index.
     order_column = "+r.sort_time" if selective else "r.sort_time"
     if query.rank == "relevance" and full_text:
@@ -427,19 +913,22 @@ def run_query(db, query: ReleaseQuery) -> list[dict]:
             + " ORDER BY bm25(releases_fts) LIMIT ? OFFSET ?"
         )
         params = [full_text, *sql.params, query.limit, query.offset]
-    else:
+    else:  # relevance without a required full-text part: newest first
         statement = "SELECT r.* FROM releases r"
         if sql.where:
             statement += " WHERE " + " AND ".join(sql.where)
         statement += f" ORDER BY {order_column} DESC, r.id DESC LIMIT ? OFFSET ?"
         params = [*sql.params, query.limit, query.offset]
+    snippet_text = query.snippet_text
     try:
         rows = [dict(row) for row in db.query(statement, params)]
-        if full_text and rows:
-            _add_snippets(db, rows, full_text)
+        if snippet_text and rows:
+            _add_snippets(db, rows, snippet_text)
     except sqlite3.OperationalError as error:
-        if full_text and "fts5" in str(error).lower():
-            raise QueryError(full_text, -1, f"full-text search failed: {error}") from None
+        if any(limit in str(error).lower() for limit in _LIMIT_ERRORS):
+            raise QueryError(
+                snippet_text or "", -1, f"the database could not run it: {error}"
+            ) from None
         raise
     return rows
 
