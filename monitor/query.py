@@ -26,6 +26,7 @@ negated groups, ...) stays a tree in `conditions` and compiles to SQL of its own
 
 from __future__ import annotations
 
+import calendar
 import re
 import sqlite3
 import unicodedata
@@ -41,6 +42,7 @@ from monitor.tickers import parse_ticker
 FIELDS = ("ticker", "tag", "source", "issuer", "since", "until", "watched")
 ANY_OF_FIELDS = ("ticker", "tag", "source", "issuer")  # repeated side by side: any of them
 OPERATORS = ("AND", "OR", "NOT")
+END_OF_TIME = "9999-12-31T23:59:60Z"  # after every stored time: `until:` with no end
 HIGHLIGHT = ("\x02", "\x03")  # snippet markers, turned into styles or ** by the formatter
 MAX_DEPTH = 100  # parentheses inside parentheses
 MAX_NESTING = 12  # alternating AND/OR/NOT groups that SQLite's parsers take (after flattening)
@@ -348,7 +350,7 @@ def _day(value: str, text: str, column: int, start: bool) -> str:
         elif re.fullmatch(r"[0-9]{4}-[0-9]{1,2}", value):
             year, month = (int(p) for p in value.split("-"))
             first = date(year, month, 1)
-            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            last = first.replace(day=calendar.monthrange(year, month)[1])
         else:
             first = last = date.fromisoformat(value)
     except (ValueError, OverflowError):
@@ -360,12 +362,7 @@ def _day(value: str, text: str, column: int, start: bool) -> str:
     if start:
         return f"{first.isoformat()}T00:00:00Z"
     if last == date.max:
-        raise QueryError(
-            text,
-            column,
-            f"until:{value} runs past 9999-12-30, the last day until: can take; "
-            "leave until: out for no end",
-        )
+        return END_OF_TIME  # the calendar's last day: no end, as `--until 9999-12-31` means
     return f"{(last + timedelta(days=1)).isoformat()}T00:00:00Z"
 
 
