@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -134,8 +134,9 @@ class Config:
     notify: NotifyConfig = NotifyConfig()
     daemon: DaemonConfig = DaemonConfig()
     queries: tuple[tuple[str, str], ...] = ()  # [queries]: saved queries by name
-    # [classify.patterns]: extra regular expressions per tag (new tag names add tags)
+    # [classify.patterns]: extra regular expressions per tag, built-in or declared new
     tag_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    new_tags: tuple[str, ...] = ()  # [classify] new_tags: tags the user adds to the built-in ones
 
     def saved_query(self, name: str) -> str | None:
         """The text of the saved query `name` (with or without a leading @), if any."""
@@ -219,13 +220,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         page_limit=check.get(poll, "poll", "page_limit", int, 20, minimum=1),
     )
 
+    classify = check.table(data, "classify")
+    check.keys(classify, "classify", {"patterns", "new_tags"})
+    patterns = check.table(classify, "patterns")
+    check.new_tags = check.declared_tags(classify, patterns)
+    tag_patterns = check.patterns(patterns, "classify.patterns")
     watches = data.get("watch", [])
     if not isinstance(watches, list):
         raise ConfigError(path, "watch", "must be an array of tables: write [[watch]]")
     watch_configs = tuple(check.watch(entry, f"watch[{i}]") for i, entry in enumerate(watches))
     check.unique_tickers(watch_configs)
-    classify = check.table(data, "classify")
-    check.keys(classify, "classify", {"patterns"})
     return Config(
         path=path,
         storage=StorageConfig(path=(base / db_path).resolve(), busy_timeout=busy_timeout),
@@ -234,7 +238,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         notify=check.notify(check.table(data, "notify")),
         daemon=check.daemon(check.table(data, "daemon")),
         queries=queries,
-        tag_patterns=check.patterns(check.table(classify, "patterns"), "classify.patterns"),
+        tag_patterns=tag_patterns,
+        new_tags=check.new_tags,
     )
 
 
@@ -296,6 +301,27 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
+_TAG_NAME = re.compile(r"[a-z][a-z0-9_-]{0,30}")
+NEW_TAGS_HINT = "new tags go in [classify] new_tags"
+
+
+def tag_problem(name: str, new_tags: Iterable[str] = (), *, hint: bool = False) -> str | None:
+    """Why `name` is no tag a user may write (alert_tags, [classify.patterns] keys, `tag:` in a
+    query), in one line: "unknown tag 'grnat'; did you mean 'grant'?", or the list of tags when
+    none is near. None for a built-in tag or one of `new_tags` (the config's [classify]
+    new_tags). `hint`: say where new tags are declared even when a tag is near."""
+    from monitor.classify import KNOWN_TAGS, suggest_tag  # lazily: `biomon --help` needs none
+
+    known = (*KNOWN_TAGS, *new_tags)
+    if name in known:
+        return None
+    nearest = suggest_tag(name, known)
+    if nearest:
+        tail = f" ({NEW_TAGS_HINT})" if hint else ""
+        return f"unknown tag {name!r}; did you mean {nearest!r}?{tail}"
+    return f"unknown tag {name!r}; the tags are {', '.join(known)} ({NEW_TAGS_HINT})"
+
+
 def _regex_problem(pattern: str) -> str | None:
     try:
         re.compile(pattern)
@@ -328,6 +354,7 @@ class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.saved: dict[str, str] = {}
+        self.new_tags: tuple[str, ...] = ()  # [classify] new_tags, read before anything names tags
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(self.path, key, message)
@@ -435,15 +462,51 @@ class _Checker:
             result.append((name, text))
         return tuple(result)
 
+    def declared_tags(self, classify: dict, patterns: dict) -> tuple[str, ...]:
+        """[classify] new_tags: each a tag name, not a built-in one, with patterns to earn it."""
+        from monitor.classify import KNOWN_TAGS
+
+        names = self.strings(classify, "classify", "new_tags")
+        for i, name in enumerate(names):
+            key = f"classify.new_tags[{i}]"
+            if not _TAG_NAME.fullmatch(name):
+                raise self.fail(key, f"{name!r}: tag names are lower-case letters, digits, - or _")
+            if name in KNOWN_TAGS:
+                raise self.fail(
+                    key,
+                    f"{name!r} is a built-in tag; list only new tags here (its patterns "
+                    "go in [classify.patterns] as they are)",
+                )
+            if not patterns.get(name):
+                raise self.fail(
+                    key,
+                    f'new tag {name!r} has no patterns; add {name} = ["regex", ...] '
+                    "under [classify.patterns]",
+                )
+        return tuple(dict.fromkeys(names))
+
     def patterns(self, table: dict, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         result = []
         for tag in table:
-            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,30}", tag):
+            if not _TAG_NAME.fullmatch(tag):
                 raise self.fail(
                     f"{where}.{tag}", "tag names are lower-case letters, digits, - or _"
                 )
+            problem = tag_problem(tag, self.new_tags, hint=True)
+            if problem:
+                raise self.fail(f"{where}.{tag}", problem)
             result.append((tag, self.strings(table, where, tag, _regex_problem, multiline=True)))
         return tuple(result)
+
+    def tags(self, entry: dict, where: str, key: str) -> tuple[str, ...]:
+        """An array of tag names (lower-cased), each built-in or declared in new_tags."""
+        values = self.strings(entry, where, key)
+        names = tuple(value.strip().lower() for value in values)
+        for i, name in enumerate(names):
+            problem = tag_problem(name, self.new_tags)
+            if problem:
+                raise self.fail(f"{where}.{key}[{i}]", problem)
+        return names
 
     def watch(self, entry: Any, where: str) -> WatchConfig:
         if not isinstance(entry, dict):
@@ -462,7 +525,7 @@ class _Checker:
             ticker=ticker,
             company=self.get(entry, where, "company", str, "").strip(),
             feeds=self.urls(entry, where, "feeds"),
-            alert_tags=tuple(t.strip().lower() for t in self.strings(entry, where, "alert_tags")),
+            alert_tags=self.tags(entry, where, "alert_tags"),
             keywords=self.phrases(entry, where, "keywords"),
             exclude=self.phrases(entry, where, "exclude"),
             channels=self.strings(entry, where, "channels", _channel_problem),

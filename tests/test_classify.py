@@ -381,7 +381,7 @@ def test_tickers_with_exchanges_normalised():
         "Can-Fite (NYSE American: CANF). Time: 10:00 a.m."
     )
     assert classify("X", text).facts.tickers == (
-        "NASDAQ:AEZS", "TSX:AEZS", "TSXV:PGZ", "OTCQB:PGZFF", "FRA:2EU", "NYSEAMERICAN:CANF",
+        "NASDAQ:AEZS", "TSX:AEZS", "TSXV:PGZ", "OTC:PGZFF", "FRA:2EU", "NYSEAMERICAN:CANF",
     )  # fmt: skip
 
 

@@ -90,6 +90,7 @@ def test_reclassify_applies_a_new_user_tag_from_the_config(server, write_config)
     path = polled(server, write_config)
     text = (
         path.read_text()
+        + '[classify]\nnew_tags = ["radiopharma"]\n'
         + '[classify.patterns]\nradiopharma = ["\\\\bradio(?:ligand|pharmaceutical)s?\\\\b"]\n'
     )
     path.write_text(text)

@@ -61,10 +61,13 @@ def test_example_config_is_valid():
         (GOOD + '[classify.patterns]\nlicensing = ["(unclosed"]\n', ": classify.patterns.licensing[0]: bad regular expression"),
         (GOOD + "[extra]\n", ": extra: unknown key"),
         ("watch = 3\n" + GOOD.split("[[watch]]")[0], ": watch: must be an array of tables"),
+        (GOOD.replace('"grant", "trial"]', '"grnat", "trial"]'), ": watch[0].alert_tags[1]: unknown tag 'grnat'; did you mean 'grant'?"),
+        (GOOD + '[classify.patterns]\ngrnat = ["x"]\n', ": classify.patterns.grnat: unknown tag 'grnat'; did you mean 'grant'?"),
     ],
     ids=["bad-toml", "unknown-key", "wrong-type", "out-of-range", "ticker-type", "ticker-value",
          "feed-type", "feed-scheme", "empty-watch", "email-no-to", "quiet-hours", "timezone",
-         "channel", "bad-pattern", "unknown-table", "watch-not-array"],
+         "channel", "bad-pattern", "unknown-table", "watch-not-array", "alert-tag-typo",
+         "pattern-tag-typo"],
 )  # fmt: skip
 def test_bad_config_exits_2_with_one_line(write_config, text, expected):
     path, result = history_with(write_config, text)

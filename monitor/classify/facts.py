@@ -6,19 +6,8 @@ import re
 from collections.abc import Iterable
 
 from ..models import Facts
+from ..tickers import find_tickers
 from .sections import Sections, split_release
-
-_EXCHANGE = (
-    r"(?i:NASDAQ(?:\s+(?:GS|GM|CM|Global Select Market|Global Market|Capital Market"
-    r"|Stockholm|Copenhagen|Helsinki|First North))?|NYSE(?:\s+(?:American|MKT|Amex|Arca"
-    r"|Alternext(?:\s+US)?))?|AMEX|TSX(?:-?V|\s+Venture)?|CSE|OTC(?:\s*(?:QB|QX|BB|Pink"
-    r"|Markets))?|FRA|FSE|Frankfurt|XETRA|TASE|ASX|LSE|AIM|Euronext(?:\s+[A-Z][a-z]+)?"
-    r"|HKEX|SEHK|KOSDAQ|KRX|SIX)"
-)
-# Found from each colon outwards: colons are few, and a search for every exchange name is slow.
-_EXCHANGE_BEFORE = re.compile(rf"\b({_EXCHANGE})\s*$")
-_SYMBOL_AFTER = re.compile(r"\s*([A-Z0-9][A-Z0-9.]{0,9})\b(?<!\.)")
-_NASDAQ_TIER = re.compile(r"^NASDAQ(?:GS|GM|CM|GLOBALSELECTMARKET|GLOBALMARKET|CAPITALMARKET)$")
 
 _NUMBER = (
     r"\s?\d+(?:,\d{3})*(?:\.\d+)?"
@@ -134,7 +123,7 @@ def extract_facts(title: str, text: str, sections: Sections | None = None) -> Fa
     full = f"{title}\n{text}".replace("\\$", "$")
     news = [s.text for s in sections.sentences]  # headline and body, not the boilerplate
     return Facts(
-        tickers=_unique(_tickers(full)),
+        tickers=_unique(str(ticker) for ticker in find_tickers(full)),
         amounts=_unique(_amounts(full)),
         phases=_unique(_phases(full)),
         trial_names=_unique(_trial_names(full)),
@@ -142,18 +131,6 @@ def extract_facts(title: str, text: str, sections: Sections | None = None) -> Fa
         agencies=_agencies(full),
         counterparties=_counterparties(news, _issuer(sections)),
     )
-
-
-def _tickers(text: str) -> Iterable[str]:
-    colon = text.find(":")
-    while colon >= 0:
-        before = _EXCHANGE_BEFORE.search(text, max(0, colon - 40), colon)
-        after = _SYMBOL_AFTER.match(text, colon + 1)
-        if before and after:
-            exchange = re.sub(r"[\s-]", "", before.group(1).upper())
-            exchange = "NASDAQ" if _NASDAQ_TIER.match(exchange) else exchange
-            yield f"{exchange}:{after.group(1)}"
-        colon = text.find(":", colon + 1)
 
 
 def _amounts(text: str) -> Iterable[str]:
