@@ -187,8 +187,6 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document."""
     check = _Checker(path)
     check.keys(data, "", {"storage", "poll", "watch", "classify", "notify", "daemon", "queries"})
-    queries = check.queries(check.table(data, "queries"))
-    check.saved = dict(queries)
     base = path.parent
 
     storage = check.table(data, "storage")
@@ -224,6 +222,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     check.keys(classify, "classify", {"patterns", "new_tags"})
     patterns = check.table(classify, "patterns")
     check.new_tags = check.declared_tags(classify, patterns)
+    queries = check.queries(check.table(data, "queries"))  # tags in them need new_tags read
+    check.saved = dict(queries)
     tag_patterns = check.patterns(patterns, "classify.patterns")
     watches = data.get("watch", [])
     if not isinstance(watches, list):
@@ -456,7 +456,7 @@ class _Checker:
             if problem:
                 raise self.fail(f"queries.{name}", problem)
             try:
-                parse_query(text)
+                parse_query(text, tag_problem=lambda tag: tag_problem(tag, self.new_tags))
             except QueryError as error:
                 raise self.fail(f"queries.{name}", str(error)) from None
             result.append((name, text))
@@ -543,7 +543,7 @@ class _Checker:
             if text is None:
                 raise self.fail(f"{where}.query", f"no saved query {watch.query!r} in [queries]")
             try:
-                parse_query(text)
+                parse_query(text, tag_problem=lambda tag: tag_problem(tag, self.new_tags))
             except QueryError as error:
                 raise self.fail(f"{where}.query", str(error)) from None
         if not (watch.ticker or watch.company or watch.keywords or watch.alert_tags or watch.query):

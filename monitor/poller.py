@@ -15,7 +15,7 @@ import httpx
 
 from monitor.classify import classify
 from monitor.classify.engine import TagRules, build_rules
-from monitor.config import Config
+from monitor.config import Config, tag_problem
 from monitor.errors import ConfigError, FeedError, StoreError
 from monitor.fetch import HostLimiter, fetch, make_client
 from monitor.models import Classification, FeedReport, FeedState, FetchResult, PollReport, Release
@@ -231,7 +231,7 @@ def resolve_query(config: Config, text: str) -> ReleaseQuery:
         if saved is None:
             raise QueryError(text, 0, f"no saved query {text[1:]!r} in {config.path} [queries]")
         text = saved
-    query = parse_query(text)
+    query = parse_query(text, tag_problem=lambda tag: tag_problem(tag, config.new_tags))
     return replace(query, watched=tuple(w.ticker for w in config.watch if w.ticker))
 
 

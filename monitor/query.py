@@ -30,7 +30,7 @@ import calendar
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -492,12 +492,25 @@ def _any_of_repeated(items: list[tuple[Node, bool]]) -> list[Node]:
     return [_or(item) if isinstance(item, list) else item for item in result]
 
 
-def parse_query(text: str) -> ReleaseQuery:
-    """Read a query string; raise QueryError naming the column of the first problem."""
+def parse_query(
+    text: str, tag_problem: Callable[[str], str | None] | None = None
+) -> ReleaseQuery:
+    """Read a query string; raise QueryError naming the column of the first problem.
+
+    `tag_problem` (tag -> why it is no known tag, or None) refuses a mistyped `tag:` value
+    ("unknown tag 'grnat'; did you mean 'grant'?") instead of letting it match nothing.
+    """
     text = text or ""
     tokens = _scan(text)
     if not tokens:
         return ReleaseQuery()
+    if tag_problem is not None:
+        for token in tokens:
+            node = token.node
+            if isinstance(node, Field) and node.name == "tag":
+                problem = tag_problem(str(node.value))
+                if problem:
+                    raise QueryError(text, token.column, problem)
     try:
         node = _Parser(text, tokens).parse()
     except RecursionError:  # MAX_DEPTH keeps well inside Python's limit; this is a backstop

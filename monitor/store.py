@@ -583,6 +583,10 @@ class Store:
                 [channel, when],
             )
 
+    def tag_names(self) -> tuple[str, ...]:
+        """Every tag some stored release carries."""
+        return tuple(row[0] for row in self.db.execute("SELECT DISTINCT tag FROM release_tags"))
+
     def release_row(self, row_id: int) -> dict | None:
         """One stored release as a plain row (no decoding)."""
         return next(iter(self.db.query("SELECT * FROM releases WHERE id = ?", [row_id])), None)

@@ -297,9 +297,12 @@ def test_words_after_double_dash_are_query_text(database):
 
 
 def test_an_option_value_that_starts_with_dashes_is_a_value(database):
-    result = run("--db", database, "history", "--format", "json", "--tag", "--x")
+    result = run("--db", database, "history", "--format", "json", "--search", "--limt")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
+    # --tag takes its value too, and says when it is no tag.
+    result = run("--db", database, "history", "--format", "json", "--tag", "--x")
+    assert result.exit_code == 2 and "unknown tag '--x'" in result.output
 
 
 # ---- dates at the ends of the calendar

@@ -127,3 +127,33 @@ def test_tag_problem_is_reusable():
     assert tag_problem("spinout", ("spinout",)) is None
     assert tag_problem("spinot", ("spinout",)) == "unknown tag 'spinot'; did you mean 'spinout'?"
     assert "\n" not in tag_problem("xyzzy")
+
+
+def test_a_mistyped_tag_in_a_query_is_refused_with_the_nearest(tmp_path):
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from monitor.store import Store
+
+    Store(tmp_path / "b.db").close()
+    for args in (["history", "tag:grnat"], ["history", "--tag", "grnat"], ["stats", "ticker:CLRB OR tag:grnat"]):
+        result = CliRunner().invoke(cli, ["--db", str(tmp_path / "b.db"), *args])
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "unknown tag 'grnat'; did you mean 'grant'?" in lines[0]
+    ok = CliRunner().invoke(cli, ["--db", str(tmp_path / "b.db"), "history", "tag:grant"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_a_mistyped_tag_in_a_saved_query_is_a_config_error(write_config):
+    from monitor.config import load_config
+    from monitor.errors import ConfigError
+
+    path = write_config('[storage]\npath = "b.db"\n[queries]\ndeals = "ticker:CLRB tag:licensng"\n')
+    try:
+        load_config(path)
+    except ConfigError as error:
+        assert "queries.deals" in str(error)
+        assert "unknown tag 'licensng'; did you mean 'licensing'?" in str(error)
+    else:
+        raise AssertionError("a mistyped tag in [queries] was accepted")

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.app import Context, cli, parse_day
+from monitor.config import tag_problem
 from monitor.errors import BiomonError, ConfigError
 from monitor.output import (
     FORMATS,
@@ -99,6 +100,14 @@ def build_query(obj: Context, query, tickers, tags, since, until, search, watche
         if ticker is None:
             raise click.BadParameter(f"{value!r} is not a ticker", param_hint="--ticker")
         wanted.append(ticker)
+    for tag in tags:
+        tag = tag.strip().lower()
+        if obj.config_path.exists():
+            problem = tag_problem(tag, obj.config.new_tags)
+        else:
+            problem = _tag_problem_without_config(obj, tag)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--tag")
     since_day = parse_day(since, "--since")
     until_day = parse_day(until, "--until")
     base = ReleaseQuery(
@@ -112,13 +121,26 @@ def build_query(obj: Context, query, tickers, tags, since, until, search, watche
     needs_config = watched or "watched:" in query or query.startswith("@")
     config = obj.config if needs_config or obj.config_path.exists() else None
     if config is None:
-        parsed = parse_query(query)
+        # No config: the built-in tags and those already stored are the known ones.
+        parsed = parse_query(query, tag_problem=lambda tag: _tag_problem_without_config(obj, tag))
     else:
         parsed = resolve_query(config, query)
         base = replace(base, watched=parsed.watched)
     if base.watched_only and not base.watched:
         raise ConfigError(obj.config_path, "watch", "--watched needs at least one [[watch]] ticker")
     return base.merged(parsed)
+
+
+def _tag_problem_without_config(obj: Context, tag: str) -> str | None:
+    """A tag is known when built in, or when a stored release carries it (no config to ask)."""
+    if tag_problem(tag) is None:
+        return None
+    try:
+        with obj.store(readonly=True) as store:
+            stored = store.tag_names()
+    except BiomonError:
+        stored = ()  # the command itself says what is wrong with the database
+    return tag_problem(tag, stored)
 
 
 def _day_after(day: date | None) -> str | None:
