@@ -1,27 +1,37 @@
-"""`biomon browse`: the Datasette metadata and command line that serve the database read-only.
+"""`biomon browse`: the Datasette metadata, plugin and command line that serve the database.
 
-Datasette is an optional extra (`pip install 'biomon[web]'`). It runs as a child process so its
+Datasette is an optional extra (`pip install 'biomon[web]'`). It runs as a child process
+(`python -m monitor.browse`: Datasette's own command line with biomon's plugin registered) so its
 asyncio server, plugins and settings stay out of biomon; it opens a database that is not
 immutable with `mode=ro`, so it never writes and the daemon can keep polling meanwhile.
+
+The plugin makes the releases table the page that answers questions: `/` lands on it, newest
+first, with a few narrow columns (LIST_COLUMNS; the body is on each release's own page),
+facets by any tag, ticker and month, and full-text search.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import importlib.util
+import json
 import socket
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 from monitor.errors import BiomonError
 
 HOST = "127.0.0.1"
 INSTALL_HINT = "Datasette is not installed: pip install 'biomon[web]'"
+PLUGIN = "biomon"
 
-# The columns worth a glance. Datasette 0.65 has no metadata to hide a column, so the canned
-# queries select these, and `?_col=` does on the table page; `truncate_cells_html` keeps the
-# long text cells short there.
-RELEASE_COLUMNS = ("id", "sort_time", "title", "issuer", "tickers", "primary_tag", "url")
+# The releases listing: Datasette adds the `id` link to each row page, where the rest (the text,
+# the summary, the URL on the wire) is. Datasette 0.65 has no metadata to choose the columns a
+# table page shows, so the plugin adds `?_col=` for these when a request names none.
+LIST_COLUMNS = ("sort_time", "tickers", "primary_tag", "title", "source")
+RELEASE_COLUMNS = ("id", *LIST_COLUMNS)
 _SELECT = "select " + ", ".join(f"r.{column}" for column in RELEASE_COLUMNS)
 
 _RELEASES_BY_TAG = f"""\
@@ -37,6 +47,44 @@ from release_tickers t join releases r on r.id = t.release
 where t.symbol = upper(:symbol)
 order by r.sort_time desc, r.id desc
 limit 500"""
+
+# A release's own page: one field a line, the useful ones first, the HTML summary last.
+ROW_FIRST = ("title", "sort_time", "tickers", "primary_tag", "issuer", "url", "text")
+ROW_LAST = ("summary_html",)
+_ROW_TEMPLATE = (
+    (
+        """\
+{% set first = FIRST %}{% set last = LAST %}
+{% macro field(cell) %}<tr><th scope="row">{{ cell.column }}</th>
+<td class="col-{{ cell.column|to_css_class }} type-{{ cell.value_type }}">{{ cell.value }}</td></tr>
+{% endmacro %}
+{% for row in display_rows %}
+<table class="rows-and-columns biomon-release"><tbody>
+{% for name in first %}{% for cell in row if cell.column == name %}{{ field(cell) }}{% endfor %}\
+{% endfor %}
+{% for cell in row if cell.column not in first + last %}{{ field(cell) }}{% endfor %}
+{% for name in last %}{% for cell in row if cell.column == name %}{{ field(cell) }}{% endfor %}\
+{% endfor %}
+</tbody></table>
+{% else %}<p class="zero-results">0 records</p>
+{% endfor %}
+"""
+    )
+    .replace("FIRST", json.dumps(ROW_FIRST))
+    .replace("LAST", json.dumps(ROW_LAST))
+)
+
+_CSS = """\
+body.table-releases td.col-sort_time, body.table-releases td.col-tickers { white-space: nowrap; }
+body.table-releases td.col-title { min-width: 24em; }
+table.biomon-release th {
+  text-align: left; vertical-align: top; white-space: nowrap; padding-right: 1em;
+  font-weight: normal; color: #555;
+}
+table.biomon-release td.col-title { font-size: 1.2em; font-weight: bold; }
+table.biomon-release td.col-text { white-space: pre-wrap; max-width: 60em; line-height: 1.5; }
+table.biomon-release details pre { white-space: pre-wrap; max-width: 60em; font-size: 0.8em; }
+"""
 
 
 def database_name(db_path: Path | str) -> str:
@@ -59,21 +107,38 @@ def url_name(name: str) -> str:
 
 def metadata(db_path: Path | str) -> dict:
     """Datasette metadata for a biomon database: facets, full-text search, canned queries."""
+    name = database_name(db_path)
     return {
         "title": "biomon",
         "description": "Biotech press releases stored by biomon (read-only).",
+        "plugins": {PLUGIN: {"database": name}},
         "databases": {
-            database_name(db_path): {
+            name: {
                 "tables": {
                     "releases": {
+                        "description": (
+                            "Newest first. A title opens the release with its text; the facets "
+                            "filter by tag, ticker and month; search looks in titles and texts."
+                        ),
                         "sort_desc": "sort_time",
+                        "sortable_columns": [
+                            "id",
+                            "sort_time",
+                            "published_utc",
+                            "first_seen",
+                            "tickers",
+                            "primary_tag",
+                            "title",
+                            "issuer",
+                            "source",
+                        ],
                         "label_column": "title",
                         "facets": [
-                            "primary_tag",
+                            {"release_tags": "tag"},  # any of a release's tags: TagFacet
                             {"array": "tickers"},
-                            "issuer",
-                            "language",
+                            {"month": "sort_time"},  # MonthFacet
                         ],
+                        "facet_size": 8,  # the releases start on the first screen; "…": all
                         # Default search mode: Datasette quotes each word, so `Phase-2` or
                         # `Nasdaq:CLRB` cannot be FTS5 syntax errors; `_searchmode=raw` opts in.
                         "fts_table": "releases_fts",
@@ -104,11 +169,11 @@ def metadata(db_path: Path | str) -> dict:
 def datasette_command(
     db_path: Path | str, metadata_path: Path | str, port: int, open_browser: bool = False
 ) -> list[str]:
-    """The `python -m datasette serve` command line for one database, bound to 127.0.0.1."""
+    """The `datasette serve` command line (with biomon's plugin) for one database on 127.0.0.1."""
     command = [
         sys.executable,
         "-m",
-        "datasette",
+        "monitor.browse",
         "serve",
         str(db_path),
         "--host",
@@ -128,6 +193,11 @@ def datasette_command(
         "--setting",
         "truncate_cells_html",
         "300",
+        # Every column of a big table would be tried as a facet on each page: the four
+        # configured ones answer the questions.
+        "--setting",
+        "suggest_facets",
+        "off",
     ]
     if open_browser:
         command.append("-o")
@@ -156,3 +226,271 @@ def choose_port(port: int) -> int:
                 f"port {port} on {HOST} {reason}; pass another --port, or --port 0 for a free one"
             ) from None
         return probe.getsockname()[1]
+
+
+# ---- the Datasette plugin: imported and registered only in the child process
+
+
+def serve(argv: list[str]) -> None:
+    """Datasette's command line (`serve DB ...`) with biomon's plugin registered."""
+    from datasette.cli import cli
+    from datasette.plugins import pm
+
+    pm.register(datasette_plugin(), name=PLUGIN)
+    cli.main(args=argv, prog_name="datasette")
+
+
+def datasette_plugin() -> object:
+    """biomon's Datasette hooks as one plugin (a module, as Datasette wants) for pm.register."""
+    from types import ModuleType
+
+    from datasette import hookimpl
+
+    hooks = {
+        "register_routes": _register_routes,
+        "asgi_wrapper": _asgi_wrapper,
+        "filters_from_request": _filters_from_request,
+        "register_facet_classes": _register_facet_classes,
+        "render_cell": _render_cell,
+        "extra_css_urls": _extra_css_urls,
+        "prepare_jinja2_environment": _prepare_jinja2_environment,
+    }
+    plugin = ModuleType(PLUGIN, "biomon's views of its database: see monitor/browse.py")
+    for name, function in hooks.items():
+        setattr(plugin, name, hookimpl(function))
+    return plugin
+
+
+def _database(datasette) -> str | None:
+    """The biomon database Datasette serves (metadata: plugins.biomon.database)."""
+    name = (datasette.plugin_config(PLUGIN) or {}).get("database")
+    return name if name in datasette.databases else None
+
+
+def _is_releases(datasette, database: str | None, table: str | None) -> bool:
+    return table == "releases" and database is not None and database == _database(datasette)
+
+
+def _register_routes(datasette):
+    from datasette.utils.asgi import Response
+
+    async def home(datasette):
+        name = _database(datasette)
+        if name is None:  # not biomon's metadata: Datasette's list of databases
+            return Response.redirect(datasette.urls.path("/-/databases"))
+        return Response.redirect(datasette.urls.table(name, "releases"))
+
+    async def stylesheet():
+        return Response(_CSS, content_type="text/css; charset=utf-8")
+
+    return [(r"^/$", home), (r"^/-/biomon\.css$", stylesheet)]
+
+
+def _asgi_wrapper(datasette):
+    """Give the releases page its narrow columns when the request names none (?_col=)."""
+
+    def wrap(app):
+        async def narrow(scope, receive, send):
+            if scope.get("type") == "http":
+                scope = _with_list_columns(datasette, scope)
+            await app(scope, receive, send)
+
+        return narrow
+
+    return wrap
+
+
+def _with_list_columns(datasette, scope: dict) -> dict:
+    from urllib.parse import parse_qsl
+
+    name = _database(datasette)
+    if name is None:
+        return scope
+    path = scope.get("raw_path", b"").decode("latin-1") or scope.get("path", "")
+    if path != datasette.urls.table(name, "releases"):
+        return scope  # also .json and .csv: every column for programs
+    query = scope.get("query_string", b"")
+    named = {key for key, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)}
+    if named & {"_col", "_nocol", "_format", "_shape"}:
+        return scope
+    columns = urlencode([("_col", column) for column in LIST_COLUMNS]).encode("ascii")
+    return dict(scope, query_string=columns + (b"&" + query if query else b""))
+
+
+def _filters_from_request(request, database, table, datasette):
+    """`?_tag=grant`: releases with that tag (any of their tags), as the tag facet links."""
+    if not _is_releases(datasette, database, table) or "_tag" not in request.args:
+        return None
+    from datasette.filters import FilterArguments
+
+    tags = request.args.getlist("_tag")
+    return FilterArguments(
+        [
+            f"id in (select release from release_tags where tag = :biomon_tag_{number})"
+            for number in range(len(tags))
+        ],
+        {f"biomon_tag_{number}": tag for number, tag in enumerate(tags)},
+        [f'tag is "{tag}"' for tag in tags],
+    )
+
+
+def _register_facet_classes():
+    return list(_facet_classes())
+
+
+@functools.cache
+def _facet_classes() -> tuple[type, ...]:
+    from datasette.database import QueryInterrupted
+    from datasette.facets import Facet
+    from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+
+    class ValueFacet(Facet):
+        """A facet of values SQL computes; a value toggles a query-string argument."""
+
+        async def facet_results(self):
+            results, timed_out = [], []
+            size = self.get_facet_size()
+            for config in self.get_configs():
+                name = config["config"].get("simple")
+                argument, sql = self.argument(name), self.values_sql(name, size + 1)
+                if not argument or not sql:
+                    continue
+                try:
+                    rows = await self.ds.execute(
+                        self.database,
+                        sql,
+                        self.params,
+                        truncate=False,
+                        custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                    )
+                except QueryInterrupted:
+                    timed_out.append(name)
+                    continue
+                chosen = self.request.args.getlist(argument)
+                values = []
+                for row in rows.rows[:size]:
+                    value = row["value"]
+                    pair = {argument: value}
+                    selected = value in chosen
+                    toggle = (path_with_removed_args if selected else path_with_added_args)(
+                        self.request, pair
+                    )
+                    values.append(
+                        {
+                            "value": value,
+                            "label": value,
+                            "count": row["count"],
+                            "toggle_url": self.ds.absolute_url(self.request, toggle),
+                            "selected": selected,
+                        }
+                    )
+                results.append(
+                    {
+                        "name": name,
+                        "type": self.type,
+                        "results": values,
+                        "hideable": config["source"] != "metadata",
+                        "toggle_url": path_with_removed_args(
+                            self.request, {f"_facet_{self.type}": name}
+                        ),
+                        "truncated": len(rows.rows) > size,
+                    }
+                )
+            return results, timed_out
+
+    class TagFacet(ValueFacet):
+        """Every tag of the releases shown (release_tags), not only their primary tag."""
+
+        type = "release_tags"
+
+        def argument(self, name):
+            return "_tag"  # see _filters_from_request
+
+        def values_sql(self, name, limit):
+            if self.table != "releases":
+                return None
+            return (
+                "select tag as value, count(*) as count from release_tags "
+                f"where release in (select id from ({self.sql})) "
+                f"group by tag order by count desc, tag limit {limit}"
+            )
+
+    class MonthFacet(ValueFacet):
+        """Months (YYYY-MM) of an ISO time column, newest first: `?column__startswith=`."""
+
+        type = "month"
+
+        def argument(self, name):
+            return f"{name}__startswith" if name else None
+
+        def values_sql(self, name, limit):
+            column = escape_sqlite(name)
+            return (
+                f"select substr({column}, 1, 7) as value, count(*) as count from ({self.sql}) "
+                f"where {column} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]*' "
+                f"group by value order by value desc limit {limit}"
+            )
+
+    return TagFacet, MonthFacet
+
+
+def _render_cell(row, value, column, table, database, datasette):
+    """Releases: the title links to the release's page, tickers to their releases."""
+    if not _is_releases(datasette, database, table) or value in (None, ""):
+        return None
+    from markupsafe import Markup, escape
+
+    keys = row.keys() if hasattr(row, "keys") else ()
+    if column == "title":
+        if "url" in keys and row["url"]:  # the release's own page: on to the wire's
+            target = row["url"]
+        elif "id" in keys:
+            target = datasette.urls.row(database, "releases", str(row["id"]))
+        else:
+            return None
+        return Markup(f'<a href="{escape(target)}">{escape(value)}</a>')
+    if column == "tickers":
+        try:
+            symbols = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+            return None
+        page = datasette.urls.table(database, "releases")
+        return Markup(
+            ", ".join(
+                f'<a href="{escape(page + "?" + urlencode({"tickers__arraycontains": s}))}">'
+                f"{escape(s)}</a>"
+                for s in symbols
+            )
+        )
+    if column == "summary_html":  # the feed's HTML: the text above says the same
+        return Markup(
+            f"<details><summary>the feed's HTML ({len(value):,} characters)</summary>"
+            f"<pre>{escape(value)}</pre></details>"
+        )
+    if column == "sort_time" and isinstance(value, str) and len(value) >= 16:
+        shown = f"{value[:10]} {value[11:16]}"
+        return Markup(f'<span title="{escape(value)} (UTC)">{escape(shown)}</span>')
+    return None
+
+
+def _prepare_jinja2_environment(env, datasette):
+    """A release's page lists its fields one a line (Datasette's is one very wide row)."""
+    from datasette.utils import to_css_class
+    from jinja2 import ChoiceLoader, DictLoader
+
+    name = _database(datasette)
+    if name is not None:
+        row = f"_table-row-{to_css_class(name)}-releases.html"
+        env.loader = ChoiceLoader([DictLoader({row: _ROW_TEMPLATE}), env.loader])
+
+
+def _extra_css_urls(database, table, datasette):
+    if _is_releases(datasette, database, table):
+        return [datasette.urls.path("/-/biomon.css")]
+    return []
+
+
+if __name__ == "__main__":  # `python -m monitor.browse serve DB ...`: what `biomon browse` runs
+    serve(sys.argv[1:])

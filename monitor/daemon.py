@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor import sdnotify
 from monitor.config import Config, load_config
 from monitor.errors import BiomonError, ConfigError
 from monitor.models import Message
@@ -161,6 +162,7 @@ class Daemon:
             self._add_job(self._beat, daemon.heartbeat_every, "heartbeat")
             self._add_job(self._check_config, daemon.reload_every, "reload")
             self._install_signals()
+            self._tell_systemd_ready()
             self.scheduler.start()
             log.info(
                 "biomon run: %d feeds, pid %d, database %s",
@@ -176,6 +178,7 @@ class Daemon:
             self.instance.release()
 
     def _shutdown(self) -> None:
+        sdnotify.stopping()
         log.info("stopping: finishing the work in flight")
         stop_by = time.monotonic() + EXIT_SECONDS
         _exit_anyway_at(stop_by)
@@ -200,6 +203,19 @@ class Daemon:
         if self.deliverer is None or not self.deliverer.is_alive():
             self.outbox_store.close()
         log.info("stopped")
+
+    def _tell_systemd_ready(self) -> None:
+        """Under systemd (Type=notify): READY=1 now; each heartbeat then feeds its watchdog."""
+        every, limit = self.config.daemon.heartbeat_every, sdnotify.watchdog_seconds()
+        if limit and every > limit / 2:
+            log.warning(
+                "[daemon] heartbeat_every (%gs) is not well below the unit's WatchdogSec (%gs): "
+                "systemd may kill biomon while it works; keep heartbeat_every under a quarter "
+                "of WatchdogSec",
+                every,
+                limit,
+            )
+        sdnotify.ready(f"polling {len(self.config.feed_urls())} feeds")
 
     def _install_signals(self) -> None:
         # Handlers only set events: shutting APScheduler down inside a handler crashed on a
@@ -291,6 +307,8 @@ class Daemon:
             last_success = self.store.db.execute("SELECT max(last_success) FROM feeds").fetchone()[
                 0
             ]
+        if not started:
+            sdnotify.watchdog()  # the heartbeat job ran and the database answered: alive
         self._heartbeat_alarm(state, parse_iso(last_success), now)
 
     def _heartbeat_alarm(self, state: dict, last_success: datetime | None, now: datetime) -> None:

@@ -113,7 +113,7 @@ def test_browse_serves_releases_with_facets_and_search(database, tmp_path):
         for title in (OFFERING, APPROVAL, GRANT):
             assert escape(title) in page.text
         assert re.search(r">NASDAQ:ACME</a> 2<", page.text)  # the tickers array facet
-        assert re.search(r">grant</a> 1<", page.text)  # the primary_tag facet
+        assert re.search(r">grant</a> 1<", page.text)  # the tag facet
 
         searched = httpx.get(base + "watch/releases", params={"_search": "sepsis"}, timeout=5)
         assert escape(GRANT) in searched.text

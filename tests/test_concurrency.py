@@ -47,11 +47,27 @@ def biomon(config: Path, *args: str, timeout: float = 60, **kwargs) -> subproces
     )  # fmt: skip
 
 
+STARTED: list[subprocess.Popen] = []
+
+
 def start_biomon(config: Path, *args: str, log: Path, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "monitor", "--config", str(config), *args],
         stdout=open(log, "a"), stderr=subprocess.STDOUT, cwd=config.parent, **kwargs,  # noqa: SIM115
     )  # fmt: skip
+    STARTED.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def no_process_left():
+    """Whatever a test asserts, no biomon it started outlives it."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def write_config(tmp_path: Path, feeds: list[str], extra: str = "", interval: int = 1) -> Path:

@@ -195,13 +195,15 @@ def test_broken_edit_keeps_the_old_config(world):
 
 def test_heartbeat_alarm_fires_when_polling_fails_and_again_on_recovery(world):
     server, smtp, write, start, tmp_path = world
-    daemon = start(write(extra="heartbeat_after = 2"))
+    # Polls come up to ~2 s apart (1 s interval, idle gating, jitter) and times are stored to
+    # the second: an alarm after 4 s of silence never fires while polling works.
+    daemon = start(write(extra="heartbeat_after = 4"))
     daemon.wait_log("5 new, 0 stored")
     server.add("nasdaq.xml", b"down", status=503)  # the feed server goes away
-    assert smtp.wait_for(lambda s: "biomon: no successful poll" in s, timeout=10)
+    assert smtp.wait_for(lambda s: "biomon: no successful poll" in s, timeout=15)
     assert smtp.subjects().count("biomon: no successful poll") == 1
     server.add("nasdaq.xml", feed(*BACKLOG))
-    assert smtp.wait_for(lambda s: "biomon: polling again" in s, timeout=15)
+    assert smtp.wait_for(lambda s: "biomon: polling again" in s, timeout=30)  # after backoff
     time.sleep(1)
     assert smtp.subjects().count("biomon: no successful poll") == 1
     assert smtp.subjects().count("biomon: polling again") == 1

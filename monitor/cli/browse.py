@@ -36,7 +36,7 @@ from monitor.errors import BiomonError
 )
 @click.pass_obj
 def browse(obj: Context, port: int, open_browser: bool) -> None:
-    """Browse the stored releases in Datasette: facets by tag and ticker, full-text search."""
+    """Browse the releases in Datasette: newest first, facets by tag, ticker, month; search."""
     missing = datasette_available()
     if missing:
         raise BiomonError(missing)
