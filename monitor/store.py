@@ -176,6 +176,8 @@ class Store:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError):
+            raise  # about the row being written, not the database: the caller decides
         except sqlite3.DatabaseError as error:
             raise self._error(error, "write") from None
 

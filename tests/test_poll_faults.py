@@ -112,3 +112,17 @@ def test_poll_and_status_name_the_items_left_out_or_flagged(server, tmp_path, wr
         row = store.get("7800001")[0]
         assert row["published_utc"] is None and row["published_raw"].startswith("Fri, 31 Dec 9999")
         assert row["sort_time"] == row["first_seen"]
+
+
+def test_a_release_the_database_refuses_is_left_out_not_the_batch(tmp_path):
+    from monitor.models import Release
+
+    store = Store(tmp_path / "b.db")
+    good = Release(source="globenewswire", release_id="1", url="", title="Fine", summary_html="",
+                   text="", published_utc=None, published_raw="")  # fmt: skip
+    bad = Release(source=None, release_id="2", url="", title="No source", summary_html="",
+                  text="", published_utc=None, published_raw="")  # fmt: skip
+    saved = store.save_releases([good, bad])
+    assert (saved.new, len(saved.failed)) == (1, 1)
+    assert saved.failed[0].startswith("2: IntegrityError: NOT NULL constraint failed")
+    assert store.count() == 1
