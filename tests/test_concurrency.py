@@ -143,10 +143,8 @@ def test_three_polls_beside_a_daemon_send_200_queued_alerts_exactly_once(server,
         ]
 
 
-def test_a_deliverer_never_releases_or_recovers_another_ones_claim(tmp_path, write_config):
-    config = load_config(write_config(f'[storage]\npath = "b.db"\n{SmtpSink().email_config()}'))
-    queue_alerts(config.storage.path, 1)
-    sent: list[str] = []
+def recording_channel(sent: list[str]) -> type:
+    """An email-named channel that keeps the titles it is given (the claims are under test)."""
 
     class Channel:
         name = "email"
@@ -157,6 +155,15 @@ def test_a_deliverer_never_releases_or_recovers_another_ones_claim(tmp_path, wri
 
         def probe(self):
             return None
+
+    return Channel
+
+
+def test_a_deliverer_never_releases_or_recovers_another_ones_claim(tmp_path, write_config):
+    config = load_config(write_config(f'[storage]\npath = "b.db"\n{SmtpSink().email_config()}'))
+    queue_alerts(config.storage.path, 1)
+    sent: list[str] = []
+    Channel = recording_channel(sent)
 
     first = Outbox(Store(config.storage.path), config.notify, {"email": Channel()})
     second = Outbox(Store(config.storage.path), config.notify, {"email": Channel()})
@@ -385,16 +392,7 @@ def test_a_deliverer_that_outlived_its_lease_cannot_send_or_mark(tmp_path, write
     config = load_config(write_config(f'[storage]\npath = "b.db"\n{SmtpSink().email_config()}'))
     queue_alerts(config.storage.path, 1)
     sent: list[str] = []
-
-    class Channel:
-        name = "email"
-        deadline = 5.0
-
-        def send(self, message: Message) -> None:
-            sent.append(message.title)
-
-        def probe(self):
-            return None
+    Channel = recording_channel(sent)
 
     slow = Outbox(Store(config.storage.path), config.notify, {"email": Channel()})
     alert_id = slow.store.due_alerts("email", "9999")[0]["id"]

@@ -45,11 +45,9 @@ grants = "tag:grant since:2021"
 """
 
 
-@pytest.fixture
-def config(write_config, tmp_path):
-    path = write_config(CONFIG)
-    store = Store(tmp_path / "q.db")
-    releases = [
+def releases() -> list[Release]:
+    """RELEASES as Release records (also for tests/test_query_grammar.py)."""
+    return [
         Release(
             source="globenewswire", release_id=rid, url=f"https://www.globenewswire.com/news-release/x/{rid}/0/en/x.html",
             title=title, summary_html="", text=text, published_utc=published, published_raw=published,
@@ -57,7 +55,13 @@ def config(write_config, tmp_path):
         )
         for rid, published, tickers, issuer, title, text in RELEASES
     ]  # fmt: skip
-    store.save_releases(releases, classify=lambda r: classify(r.title, r.text))
+
+
+@pytest.fixture
+def config(write_config, tmp_path):
+    path = write_config(CONFIG)
+    store = Store(tmp_path / "q.db")
+    store.save_releases(releases(), classify=lambda r: classify(r.title, r.text))
     store.close()
     return path
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from monitor.classify import classify
 from monitor.cli import cli
-from monitor.models import Release, Ticker
+from monitor.models import Ticker
 from monitor.query import (
     MAX_DEPTH,
     MAX_NESTING,
@@ -26,28 +26,19 @@ from monitor.query import (
     where_clauses,
 )
 from monitor.store import Store
-from tests.test_query import CONFIG, RELEASES
+from tests.test_query import CONFIG, releases
 
 # Tags the classifier gives RELEASES: 1 grant, 2 licensing, 3 financing, 4 grant, 5 licensing.
 # Tickers: 1-3 CLRB (watched), 4 SNGX, 5 PTN. Newest first: 5, 2, 3, 4, 1.
 
 
-def _releases() -> list[Release]:
-    return [
-        Release(
-            source="globenewswire", release_id=rid, url=f"https://www.globenewswire.com/news-release/x/{rid}/0/en/x.html",
-            title=title, summary_html="", text=text, published_utc=published, published_raw=published,
-            issuer=issuer, tickers=tuple(Ticker(*t.split(":")) for t in tickers),
-        )
-        for rid, published, tickers, issuer, title, text in RELEASES
-    ]  # fmt: skip
 
 
 @pytest.fixture
 def config(write_config, tmp_path):
     path = write_config(CONFIG)
     store = Store(tmp_path / "q.db")
-    store.save_releases(_releases(), classify=lambda r: classify(r.title, r.text))
+    store.save_releases(releases(), classify=lambda r: classify(r.title, r.text))
     store.close()
     return path
 
@@ -55,7 +46,7 @@ def config(write_config, tmp_path):
 @pytest.fixture
 def store(tmp_path):
     store = Store(tmp_path / "direct.db")
-    store.save_releases(_releases(), classify=lambda r: classify(r.title, r.text))
+    store.save_releases(releases(), classify=lambda r: classify(r.title, r.text))
     yield store
     store.close()
 
