@@ -13,7 +13,7 @@ from monitor.classify import classify
 from monitor.models import Ticker
 from monitor.query import FIELDS, QueryError, ReleaseQuery, facet_counts, parse_query
 from monitor.store import Store
-from tests.test_query_grammar import _releases
+from tests.test_query import releases
 
 WATCHED = (Ticker("", "CLRB"),)
 SETTINGS = settings(
@@ -26,7 +26,7 @@ SETTINGS = settings(
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
-    store.save_releases(_releases(), classify=lambda r: classify(r.title, r.text))
+    store.save_releases(releases(), classify=lambda r: classify(r.title, r.text))
     yield store
     store.close()
 
