@@ -6,10 +6,11 @@ import datetime as dt
 import math
 import os
 import re
+import sys
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,8 @@ from monitor.errors import ConfigError
 from monitor.models import Ticker
 from monitor.tickers import parse_ticker
 
-DEFAULT_CONFIG = Path("config") / "biomon.toml"
+DEFAULT_CONFIG = Path("config") / "biomon.toml"  # the checkout's, last in the lookup order
+APP_NAME = "biomon"
 DEFAULT_USER_AGENT = "biomon/0.1 (+https://github.com/biomon/biomon; set [poll] user_agent)"
 
 
@@ -56,8 +58,10 @@ class WatchConfig:
     keywords: tuple[str, ...] = ()  # words or exact phrases; any one must appear
     exclude: tuple[str, ...] = ()  # words or phrases; none may appear
     channels: tuple[str, ...] = ()  # empty: every enabled channel
+    email_to: tuple[str, ...] = ()  # its email goes to these instead of [notify.email] to
     paging: bool = False  # its feeds take GlobeNewswire's /max/N/start/M, so gaps can be filled
     query: str = ""  # a query (or @saved-query) the release must also match
+    cik: int | None = None  # SEC's Central Index Key (EDGAR); `biomon watch add` fills it
 
     @property
     def label(self) -> str:
@@ -67,6 +71,11 @@ class WatchConfig:
         if self.company:
             return self.company
         return " + ".join([*self.alert_tags, *self.keywords, *([self.query] if self.query else [])])
+
+    @property
+    def email_channel(self) -> str:
+        """The channel its email goes out on: "email", or its own recipients' channel."""
+        return email_route(self.email_to) if self.email_to else "email"
 
     def matches_ticker(self, tickers: tuple[Ticker, ...]) -> bool:
         """True when a release listing `tickers` is about this watch's ticker."""
@@ -81,14 +90,26 @@ class WatchConfig:
 
 @dataclass(frozen=True)
 class ChannelConfig:
-    """Delivery settings shared by every channel: quiet hours (local time) and digests."""
+    """One channel: its type (`kind`, the module in monitor/notify/), its own settings, and
+    what every channel has: quiet hours (local time), digests, urgent tags and templates."""
 
-    name: str
+    name: str  # what alerts are queued under: "email", "webhook", "phone", "apprise:ntfy-1a2b..."
     enabled: bool = False
     quiet_hours: tuple[dt.time, dt.time] | None = None  # start, end; may wrap midnight
     timezone: str = "UTC"
     digest_minutes: int = 0  # 0: one message per alert
     settings: tuple[tuple[str, Any], ...] = ()  # channel-specific keys (email: host, port, ...)
+    digest_at: dt.time | None = None  # digest = "daily 07:30": once a day at this local time
+    kind: str = ""  # "" means the name (desktop, email, webhook)
+    urgent_tags: tuple[str, ...] = ()  # alerts with one of these tags skip quiet hours, digests
+    subject: str = ""  # templates (monitor/notify/templates.py); "" keeps the channel's own
+    body: str = ""
+    body_html: str = ""
+    route: bool = False  # made for a [[watch]]'s email_to: never a default channel
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", self.name)
 
     def setting(self, key: str, default: Any = None) -> Any:
         return dict(self.settings).get(key, default)
@@ -99,13 +120,20 @@ class NotifyConfig:
     channels: tuple[ChannelConfig, ...] = ()
     max_attempts: int = 8  # then the alert is marked failed
     retry_base: float = 30.0  # seconds; doubled after every failed attempt, capped at 1 hour
+    warnings: tuple[str, ...] = ()  # said when channels are built: e.g. urls_env not set
 
     def channel(self, name: str) -> ChannelConfig | None:
         return next((c for c in self.channels if c.name == name), None)
 
     @property
     def enabled(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.channels if c.enabled)
+        """The enabled channels a [[watch]] without `channels` sends to (routes excluded)."""
+        return tuple(c.name for c in self.channels if c.enabled and not c.route)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every channel's name, enabled or not."""
+        return tuple(c.name for c in self.channels)
 
 
 @dataclass(frozen=True)
@@ -125,6 +153,16 @@ class DaemonConfig:
     reload_every: float = 2.0  # seconds between checks of the config file for edits
 
 
+SEC_BASE_URL = "https://www.sec.gov"
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    """[sources.<wire>]: where a wire's fixed URLs are, for mirrors and tests."""
+
+    sec_base_url: str = SEC_BASE_URL  # [sources.sec] base_url: the ticker map, EDGAR
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -137,6 +175,7 @@ class Config:
     # [classify.patterns]: extra regular expressions per tag, built-in or declared new
     tag_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
     new_tags: tuple[str, ...] = ()  # [classify] new_tags: tags the user adds to the built-in ones
+    sources: SourcesConfig = SourcesConfig()  # [sources.<wire>]
 
     def saved_query(self, name: str) -> str | None:
         """The text of the saved query `name` (with or without a leading @), if any."""
@@ -154,13 +193,68 @@ class Config:
         return tuple(dict.fromkeys(urls))
 
 
-def resolve_path(explicit: str | os.PathLike | None) -> Path:
-    """`--config PATH`, else `$BIOMON_CONFIG`, else `./config/biomon.toml`."""
+def user_config_path() -> Path:
+    """The config file in the user's config folder: what `biomon init` writes.
+
+    click's folder for the app: `$XDG_CONFIG_HOME/biomon` or `~/.config/biomon` on Linux,
+    `~/Library/Application Support/biomon` on macOS, `%APPDATA%\\biomon` on Windows.
+    """
+    import click  # click decides the folder (as `biomon init` documents it)
+
+    return Path(click.get_app_dir(APP_NAME)) / "biomon.toml"
+
+
+def user_data_dir() -> Path:
+    """The user's data folder for biomon (platformdirs' user_data_dir, without the dependency).
+
+    Linux and other Unixes: `$XDG_DATA_HOME/biomon` (an absolute value only, as the XDG spec
+    says), else `~/.local/share/biomon`; macOS: `~/Library/Application Support/biomon`;
+    Windows: `%LOCALAPPDATA%\\biomon`.
+    """
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(local) / APP_NAME
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / APP_NAME
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(data_home):
+        data_home = str(Path.home() / ".local" / "share")
+    return Path(data_home) / APP_NAME
+
+
+def default_db_path() -> Path:
+    """The database when `[storage] path` is not set: biomon.db in the user data folder."""
+    return user_data_dir() / "biomon.db"
+
+
+@dataclass(frozen=True)
+class ConfigChoice:
+    """Which config file a command uses, and why (`biomon status` says both)."""
+
+    path: Path
+    source: str  # "--config", "$BIOMON_CONFIG", "user config folder", "./config/biomon.toml"
+    found: bool = True  # False: no file anywhere; `path` is where `biomon init` would write
+
+
+def find_config(explicit: str | os.PathLike | None) -> ConfigChoice:
+    """`--config PATH`, else `$BIOMON_CONFIG`, else the user config file, else
+    `./config/biomon.toml` (a checkout's); the first two are used whether or not they exist
+    (a missing file is then an error naming it), the last two only when they exist."""
     if explicit:
-        return Path(explicit)
+        return ConfigChoice(Path(explicit), "--config")
     if os.environ.get("BIOMON_CONFIG"):
-        return Path(os.environ["BIOMON_CONFIG"])
-    return DEFAULT_CONFIG
+        return ConfigChoice(Path(os.environ["BIOMON_CONFIG"]), "$BIOMON_CONFIG")
+    user = user_config_path()
+    if user.is_file():
+        return ConfigChoice(user, "user config folder")
+    if DEFAULT_CONFIG.is_file():
+        return ConfigChoice(DEFAULT_CONFIG.absolute(), "./config/biomon.toml")
+    return ConfigChoice(user, "user config folder", found=False)
+
+
+def resolve_path(explicit: str | os.PathLike | None) -> Path:
+    """The config file to read: see `find_config` for the order."""
+    return find_config(explicit).path
 
 
 def load_config(path: str | os.PathLike) -> Config:
@@ -170,7 +264,7 @@ def load_config(path: str | os.PathLike) -> Config:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            path, None, "file not found; copy config/biomon.toml or pass --config PATH"
+            path, None, "file not found; write one with `biomon init` or pass --config PATH"
         ) from None
     except OSError as error:
         raise ConfigError(path, None, f"cannot read: {error.strerror}") from None
@@ -186,12 +280,18 @@ def load_config(path: str | os.PathLike) -> Config:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document."""
     check = _Checker(path)
-    check.keys(data, "", {"storage", "poll", "watch", "classify", "notify", "daemon", "queries"})
+    check.keys(
+        data,
+        "",
+        {"storage", "poll", "watch", "classify", "notify", "daemon", "queries", "sources"},
+    )
     base = path.parent
 
     storage = check.table(data, "storage")
     check.keys(storage, "storage", {"path", "busy_timeout"})
-    db_path = check.get(storage, "storage", "path", str, "biomon.db", nonempty=True)
+    # No path: the user data folder (the database lives with the user, not the config).
+    # A relative path is relative to this file's folder; `~` is the home folder.
+    db_path = check.get(storage, "storage", "path", str, None, nonempty=True)
     # SQLite takes the busy timeout in milliseconds as a C int: a day is plenty.
     busy_timeout = float(
         check.get(storage, "storage", "busy_timeout", (int, float), 30.0, minimum=0, maximum=86400)
@@ -225,39 +325,38 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     queries = check.queries(check.table(data, "queries"))  # tags in them need new_tags read
     check.saved = dict(queries)
     tag_patterns = check.patterns(patterns, "classify.patterns")
+    notify = check.notify(check.table(data, "notify"))  # before [[watch]]: it names channels
     watches = data.get("watch", [])
     if not isinstance(watches, list):
         raise ConfigError(path, "watch", "must be an array of tables: write [[watch]]")
     watch_configs = tuple(check.watch(entry, f"watch[{i}]") for i, entry in enumerate(watches))
     check.unique_tickers(watch_configs)
+    notify = check.routes(notify, watch_configs)
     return Config(
         path=path,
-        storage=StorageConfig(path=(base / db_path).resolve(), busy_timeout=busy_timeout),
+        storage=StorageConfig(
+            path=(base / Path(db_path).expanduser()).resolve() if db_path else default_db_path(),
+            busy_timeout=busy_timeout,
+        ),
         poll=poll_config,
         watch=watch_configs,
-        notify=check.notify(check.table(data, "notify")),
+        notify=notify,
         daemon=check.daemon(check.table(data, "daemon")),
         queries=queries,
         tag_patterns=tag_patterns,
         new_tags=check.new_tags,
+        sources=_sources_config(check, data.get("sources", {})),
     )
 
 
-COMMON_CHANNEL_KEYS = ("enabled", "quiet_hours", "timezone", "digest_minutes")
-# key: (type, default, (minimum, maximum) for numbers)
-CHANNEL_KEYS: dict[str, dict[str, tuple[Any, Any, tuple[float, float] | None]]] = {
-    "desktop": {},
-    "email": {
-        "host": (str, "", None),
-        "port": (int, 587, (1, 65535)),
-        "security": (str, "starttls", None),
-        "username": (str, "", None),
-        "password_env": (str, "", None),
-        "from": (str, "", None),
-        "to": (list, [], None),
-        "timeout": ((int, float), 20, (0.1, 3600)),
-    },
-}
+def email_route(recipients: Iterable[str]) -> str:
+    """The channel of a [[watch]]'s own email recipients: `email:` and the sorted addresses.
+
+    Named by the recipients, not the watch: renaming or reordering watches keeps it, and two
+    watches with the same recipients share it (one mail per release).
+    """
+    return "email:" + ",".join(sorted(set(recipients)))
+
 
 # Every number has an upper bound: huge values overflow timedelta, socket timeouts and SQLite's
 # busy timeout far from the config file. 1e9 seconds is about 31 years.
@@ -266,12 +365,6 @@ NUMBER_MAX = 1_000_000_000
 # regular expressions may span lines (tab, CR, LF); every other value is one line.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def _channel_problem(name: str) -> str | None:
-    if name not in CHANNEL_KEYS:
-        return f"unknown channel {name!r}; use one of: {', '.join(CHANNEL_KEYS)}"
-    return None
 
 
 def _control_problem(value: str, multiline: bool = False) -> str | None:
@@ -322,6 +415,10 @@ def tag_problem(name: str, new_tags: Iterable[str] = (), *, hint: bool = False) 
     return f"unknown tag {name!r}; the tags are {', '.join(known)} ({NEW_TAGS_HINT})"
 
 
+def _address_problem(address: str) -> str | None:
+    return None if "@" in address else f"{address!r} is not an email address (no @)"
+
+
 def _regex_problem(pattern: str) -> str | None:
     try:
         re.compile(pattern)
@@ -348,6 +445,38 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _sources_config(check: _Checker, table: Any) -> SourcesConfig:
+    """[sources.sec] base_url: SEC's ticker map and EDGAR elsewhere (a mirror, a test server)."""
+    if not isinstance(table, dict):
+        raise check.fail("sources", f"must be a table ([sources.sec]), got {_type_name(table)}")
+    check.keys(table, "sources", {"sec"})
+    sec = table.get("sec", {})
+    if not isinstance(sec, dict):
+        raise check.fail("sources.sec", f"must be a table ([sources.sec]), got {_type_name(sec)}")
+    check.keys(sec, "sources.sec", {"base_url"})
+    base_url = check.get(sec, "sources.sec", "base_url", str, SEC_BASE_URL, nonempty=True).strip()
+    problem = _url_problem(base_url)
+    if problem:
+        raise check.fail("sources.sec.base_url", problem)
+    return SourcesConfig(sec_base_url=base_url.rstrip("/"))
+
+
+def _watch_cik(check: _Checker, entry: dict, where: str) -> int | None:
+    """A [[watch]]'s `cik`: 1279704, or EDGAR's zero-padded "0001279704"."""
+    value = entry.get("cik")
+    if value is None:
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,10}\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise check.fail(
+            f"{where}.cik",
+            f'expected SEC\'s CIK, a number: cik = 1279704 (or "0001279704"), got {value!r}',
+        )
+    check.number(value, f"{where}.cik", 1, 9_999_999_999)
+    return value
+
+
 class _Checker:
     """Small validators that raise ConfigError with the file and dotted key."""
 
@@ -355,6 +484,7 @@ class _Checker:
         self.path = path
         self.saved: dict[str, str] = {}
         self.new_tags: tuple[str, ...] = ()  # [classify] new_tags, read before anything names tags
+        self.channel_groups: dict[str, tuple[str, ...]] = {}  # channel or type -> channels
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(self.path, key, message)
@@ -528,9 +658,11 @@ class _Checker:
             alert_tags=self.tags(entry, where, "alert_tags"),
             keywords=self.phrases(entry, where, "keywords"),
             exclude=self.phrases(entry, where, "exclude"),
-            channels=self.strings(entry, where, "channels", _channel_problem),
+            channels=self.watch_channels(entry, where),
+            email_to=self.strings(entry, where, "email_to", _address_problem),
             paging=self.get(entry, where, "paging", bool, False),
             query=self.get(entry, where, "query", str, "", multiline=True).strip(),
+            cik=_watch_cik(self, entry, where),
         )
         if watch.query:
             from monitor.query import QueryError, parse_query
@@ -546,6 +678,11 @@ class _Checker:
                 parse_query(text, tag_problem=lambda tag: tag_problem(tag, self.new_tags))
             except QueryError as error:
                 raise self.fail(f"{where}.query", str(error)) from None
+        if watch.email_to and watch.channels and "email" not in watch.channels:
+            raise self.fail(
+                f"{where}.email_to",
+                'its channels leave out email; add "email" to channels, or drop email_to',
+            )
         if not (watch.ticker or watch.company or watch.keywords or watch.alert_tags or watch.query):
             raise self.fail(
                 where,
@@ -576,49 +713,158 @@ class _Checker:
             seen[(watch.ticker.symbol, watch.ticker.exchange)] = index
 
     def notify(self, table: dict) -> NotifyConfig:
-        self.keys(table, "notify", {"desktop", "email", "max_attempts", "retry_base"})
-        channels = []
-        for name, extra in CHANNEL_KEYS.items():
-            where = f"notify.{name}"
-            section = self.table(table, name) if name in table else None
-            if section is None:
-                channels.append(ChannelConfig(name=name))
-                continue
-            self.keys(section, where, set(COMMON_CHANNEL_KEYS) | set(extra))
-            settings = tuple(
-                (
-                    key,
-                    self.strings(section, where, key)
-                    if kind is list
-                    else self.get(section, where, key, kind, default, **_bounds(limits)),
-                )
-                for key, (kind, default, limits) in extra.items()
-            )
-            channels.append(
-                ChannelConfig(
-                    name=name,
-                    enabled=self.get(section, where, "enabled", bool, True),
-                    quiet_hours=self.quiet_hours(section, where),
-                    timezone=self.timezone(section, where),
-                    digest_minutes=self.get(section, where, "digest_minutes", int, 0, minimum=0),
-                    settings=settings,
-                )
-            )
-        config = NotifyConfig(
+        """[notify]: a table per channel type (monitor/notify/registry.py), retries, urgent tags."""
+        from monitor.notify.registry import channel_types
+
+        types = channel_types()
+        self.keys(table, "notify", {*types, "max_attempts", "retry_base", "urgent_tags"})
+        urgent = self.tags(table, "notify", "urgent_tags")
+        channels: list[ChannelConfig] = []
+        warnings: list[str] = []
+        for kind, channel_type in types.items():
+            if kind in table:
+                section = self.table(table, kind)
+                channels += self.channel_section(channel_type, section, urgent, warnings)
+            else:
+                channels.append(ChannelConfig(name=kind))
+        # What a [[watch]]'s channels may name: a channel, or a type for all of its channels.
+        self.channel_groups = {
+            kind: tuple(c.name for c in channels if c.kind == kind) for kind in types
+        }
+        self.channel_groups |= {c.name: (c.name,) for c in channels}
+        return NotifyConfig(
             channels=tuple(channels),
             max_attempts=self.get(table, "notify", "max_attempts", int, 8, minimum=1, maximum=1000),
             retry_base=float(self.get(table, "notify", "retry_base", (int, float), 30, minimum=1)),
+            warnings=tuple(warnings),
         )
-        email = config.channel("email")
-        if email and email.enabled:
-            for key in ("host", "from"):
-                if not email.setting(key):
-                    raise self.fail(f"notify.email.{key}", "missing; email needs host, from and to")
-            if not email.setting("to"):
-                raise self.fail("notify.email.to", "missing; list at least one recipient")
-            if email.setting("security") not in ("starttls", "ssl", "none"):
-                raise self.fail("notify.email.security", "must be starttls, ssl or none")
-        return config
+
+    def channel_section(
+        self, channel_type: Any, section: dict, urgent: tuple[str, ...], warnings: list[str]
+    ) -> list[ChannelConfig]:
+        """The channels one [notify.<kind>] table makes, its keys checked as its type declares."""
+        from monitor.notify.registry import COMMON_KEYS, HTML_KEYS, SettingError
+
+        kind = channel_type.kind
+        where = f"notify.{kind}"
+        html_keys = HTML_KEYS if channel_type.html else ()
+        self.keys(section, where, {*COMMON_KEYS, *html_keys, *channel_type.keys})
+        settings = {
+            key: self.channel_setting(section, where, key, spec)
+            for key, spec in channel_type.keys.items()
+        }
+        enabled = self.get(section, where, "enabled", bool, True)
+        common = {
+            "enabled": enabled,
+            "quiet_hours": self.quiet_hours(section, where),
+            "timezone": self.timezone(section, where),
+            "digest_minutes": self.get(section, where, "digest_minutes", int, 0, minimum=0),
+            "digest_at": self.daily(section, where),
+            "urgent_tags": (
+                self.tags(section, where, "urgent_tags") if "urgent_tags" in section else urgent
+            ),
+            "subject": self.template(section, where, "subject"),
+            "body": self.template(section, where, "body"),
+            "body_html": self.template(section, where, "body_html"),
+        }
+        try:
+            if enabled:
+                channel_type.check(settings)
+            made = channel_type.instances(settings, os.environ, warnings.append)
+        except SettingError as error:
+            raise self.fail(f"{where}.{error.key}", error.message) from None
+        return [
+            ChannelConfig(name=name, kind=kind, settings=tuple(own.items()), **common)
+            for name, own in made
+        ]
+
+    def channel_setting(self, section: dict, where: str, key: str, spec: Any) -> Any:
+        """One key of a channel's table, checked against its `registry.Key`."""
+        dotted = f"{where}.{key}"
+        types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+        value = section.get(key)
+        if dict in types and isinstance(value, dict):
+            for name, text in value.items():
+                if not isinstance(text, str):
+                    raise self.fail(
+                        f"{dotted}.{name}", f"expected a string, got {_type_name(text)}"
+                    )
+                problem = _control_problem(name) or _control_problem(text)
+                if problem:
+                    raise self.fail(f"{dotted}.{name}", problem)
+            return tuple(value.items())
+        if list in types:
+            if key in section and not isinstance(value, list):
+                table = " or a table" if dict in types else ""
+                raise self.fail(
+                    dotted, f"expected an array of strings{table}, got {_type_name(value)}"
+                )
+            return self.strings(section, where, key, spec.check) if key in section else ()
+        value = self.get(section, where, key, spec.type, spec.default, **_bounds(spec.bounds))
+        if isinstance(value, str) and value:
+            if spec.choices and value not in spec.choices:
+                raise self.fail(dotted, f"must be one of {', '.join(spec.choices)}, not {value!r}")
+            problem = spec.check(value) if spec.check else None
+            if problem:
+                raise self.fail(dotted, problem)
+        return value
+
+    def daily(self, section: dict, where: str) -> dt.time | None:
+        """`digest = "daily 07:30"`: the local time of a channel's daily digest."""
+        value = self.get(section, where, "digest", str, "")
+        if not value:
+            return None
+        match = re.fullmatch(r"\s*daily\s+(\d{1,2}):(\d{2})\s*", value)
+        try:
+            if not match:
+                raise ValueError
+            at = dt.time(int(match.group(1)), int(match.group(2)))
+        except ValueError:
+            raise self.fail(f"{where}.digest", f'{value!r}: write "daily 07:30"') from None
+        if section.get("digest_minutes"):
+            raise self.fail(f"{where}.digest", "set digest or digest_minutes, not both")
+        return at
+
+    def template(self, section: dict, where: str, key: str) -> str:
+        """A message template (subject, body, body_html): every field it names must exist."""
+        from monitor.notify.templates import template_problem
+
+        text = self.get(section, where, key, str, "", multiline=key != "subject")
+        problem = template_problem(text) if text else None
+        if problem:
+            raise self.fail(f"{where}.{key}", problem)
+        return text
+
+    def watch_channels(self, entry: dict, where: str) -> tuple[str, ...]:
+        """A [[watch]]'s channels, a channel type standing for all its channels."""
+        result: list[str] = []
+        for i, name in enumerate(self.strings(entry, where, "channels")):
+            group = self.channel_groups.get(name)
+            if group is None:
+                raise self.fail(
+                    f"{where}.channels[{i}]",
+                    f"unknown channel {name!r}; use one of: {', '.join(self.channel_groups)}",
+                )
+            # A type with no channels now (urls_env unset) stays named: it matches nothing,
+            # where an empty list would mean every channel.
+            result += group or (name,)
+        return tuple(dict.fromkeys(result))
+
+    def routes(self, notify: NotifyConfig, watches: tuple[WatchConfig, ...]) -> NotifyConfig:
+        """A channel per distinct `email_to` of the watches: [notify.email] with its own `to`."""
+        email = notify.channel("email")
+        if email is None:
+            return notify
+        made: dict[str, ChannelConfig] = {}
+        for watch in watches:
+            if watch.email_to and watch.email_channel not in made:
+                settings = tuple(
+                    (key, watch.email_to if key == "to" else value) for key, value in email.settings
+                )
+                made[watch.email_channel] = replace(
+                    email, name=watch.email_channel, kind="email", settings=settings, route=True
+                )
+        return replace(notify, channels=notify.channels + tuple(made.values()))
 
     def quiet_hours(self, section: dict, where: str) -> tuple[dt.time, dt.time] | None:
         value = self.get(section, where, "quiet_hours", str, "")
@@ -644,8 +890,11 @@ class _Checker:
                 self.time_range(v, f"daemon.busy_hours[{i}]") for i, v in enumerate(ranges)
             )
         channel = self.get(table, "daemon", "heartbeat_channel", str, "email")
-        if _channel_problem(channel):
-            raise self.fail("daemon.heartbeat_channel", _channel_problem(channel))
+        if channel not in self.channel_groups:
+            raise self.fail(
+                "daemon.heartbeat_channel",
+                f"unknown channel {channel!r}; use one of: {', '.join(self.channel_groups)}",
+            )
 
         def seconds(key: str, minimum: float) -> float:
             return float(

@@ -191,3 +191,6 @@ class Message:
     title: str
     text: str
     html: str
+    # The alerts it tells of, for channels that send data rather than prose (the webhook).
+    contents: tuple[AlertContent, ...] = ()
+    digest: str = ""  # the period of a digest ("60 minutes"); "" for a single alert

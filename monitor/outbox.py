@@ -34,9 +34,11 @@ from zoneinfo import ZoneInfo
 from monitor.config import ChannelConfig, NotifyConfig
 from monitor.models import AlertContent, Facts, Message
 from monitor.notify.base import Notifier, NotifyError
-from monitor.notify.render import desktop_text, render_alert, render_digest
+from monitor.notify.registry import build_notifiers, render, render_digest_for
 from monitor.schedule import iso, parse_iso
 from monitor.store import Store
+
+__all__ = ["DeliveryReport", "Outbox", "build_notifiers", "in_quiet_hours", "send_deadline"]
 
 log = logging.getLogger(__name__)
 RETRY_CAP = 3600.0
@@ -65,6 +67,20 @@ def in_quiet_hours(channel: ChannelConfig, now: datetime) -> bool:
     return local >= start or local < end  # the range wraps midnight, e.g. 22:00-07:00
 
 
+def daily_moments(channel: ChannelConfig, now: datetime) -> tuple[datetime, datetime]:
+    """The latest `digest_at` in the channel's time zone at or before `now`, and the next one.
+
+    Built from the wall-clock date, so a DST change moves the instant, never the 07:30.
+    """
+    zone = ZoneInfo(channel.timezone)
+    local = now.astimezone(zone)
+    today = datetime.combine(local.date(), channel.digest_at, tzinfo=zone)
+    day = local.date() if today <= local else local.date() - timedelta(days=1)
+    latest = datetime.combine(day, channel.digest_at, tzinfo=zone)
+    following = datetime.combine(day + timedelta(days=1), channel.digest_at, tzinfo=zone)
+    return latest.astimezone(UTC), following.astimezone(UTC)
+
+
 class Outbox:
     """Delivers pending alerts through the configured notifiers.
 
@@ -87,6 +103,9 @@ class Outbox:
         self.now = now
         self.should_stop = should_stop
         self.token = token or new_token()
+        # channel -> (until, reason): after a failed send the channel waits out its backoff
+        # whole, so a service that hangs costs one deadline per retry, not one per alert.
+        self._held: dict[str, tuple[datetime, str]] = {}
 
     def recover(self) -> int:
         """Return alerts whose deliverer died to `pending`; return how many.
@@ -108,6 +127,9 @@ class Outbox:
     def deliver(self) -> DeliveryReport:
         """Send every due alert on every channel that has a notifier.
 
+        Quiet hours defer a channel and a digest gathers its alerts, except alerts with one of
+        the channel's `urgent_tags`: those go out at once, one by one. A channel whose send
+        failed waits out its backoff before it tries again; the others go on meanwhile.
         Stops between messages when `should_stop()` turns true; what is left stays pending.
         """
         report = DeliveryReport()
@@ -116,23 +138,46 @@ class Outbox:
             if self.should_stop():
                 break
             channel = self.notify.channel(name) or ChannelConfig(name=name, enabled=True)
-            if in_quiet_hours(channel, now):
+            held = self._held.pop(name, None)
+            if held and now < held[0]:
+                self._held[name] = held
+                report.deferred[name] = f"retrying at {iso(held[0])} after: {held[1]}"
+                continue
+            quiet = in_quiet_hours(channel, now)
+            if quiet and not channel.urgent_tags:
                 report.deferred[name] = "quiet hours"
                 continue
             due = self.store.due_alerts(name, iso(now))
+            if quiet or channel.digest_minutes or channel.digest_at:
+                urgent = [a for a in due if self._urgent(channel, a)]
+                self._deliver_each(channel, notifier, urgent, now, report)
+                due = [a for a in due if a not in urgent]
+                if quiet:
+                    report.deferred[name] = "quiet hours"
+                    continue
+                if name in self._held:  # an urgent send just failed: the rest waits too
+                    continue
             if not due:
                 continue
-            if channel.digest_minutes:
+            if channel.digest_at:
+                self._deliver_daily_digest(channel, notifier, due, now, report)
+            elif channel.digest_minutes:
                 self._deliver_digest(channel, notifier, due, now, report)
-                continue
-            for alert in due:
-                if self.should_stop():
-                    break
-                content = self._content(alert)
-                if content is None:
-                    continue
-                self._send(notifier, [alert], render_for(name, content, now), report)
+            else:
+                self._deliver_each(channel, notifier, due, now, report)
         return report
+
+    def _deliver_each(self, channel, notifier, alerts: list[dict], now, report) -> None:
+        for alert in alerts:
+            if self.should_stop() or channel.name in self._held:
+                break
+            content = self._content(alert)
+            if content is not None:
+                self._send(notifier, [alert], render(channel, content, now), report)
+
+    def _urgent(self, channel: ChannelConfig, alert: dict) -> bool:
+        content = self._content(alert)
+        return content is not None and bool(set(content.tags) & set(channel.urgent_tags))
 
     def _deliver_digest(self, channel, notifier, due, now, report) -> None:
         period = timedelta(minutes=channel.digest_minutes)
@@ -147,8 +192,24 @@ class Outbox:
         contents = [c for c in (self._content(alert) for alert in due) if c is not None]
         if not contents:
             return
-        message = render_digest(contents, now, f"{channel.digest_minutes} minutes")
+        message = render_digest_for(channel, contents, now, f"{channel.digest_minutes} minutes")
         if self._send(notifier, due, message, report):
+            self.store.set_last_digest(channel.name, iso(now))
+
+    def _deliver_daily_digest(self, channel, notifier, due, now, report) -> None:
+        """`digest = "daily 07:30"`: what came before the latest 07:30 (the channel's time zone)
+        goes out in one message at the first delivery after it, once a day."""
+        latest, following = daily_moments(channel, now)
+        last = self.store.last_digest(channel.name)
+        waiting = [a for a in due if parse_iso(a["created"]) <= latest]
+        if not waiting or (last and parse_iso(last) >= latest):
+            report.deferred[channel.name] = f"digest due at {iso(following)}"
+            return
+        contents = [c for c in (self._content(alert) for alert in due) if c is not None]
+        if not contents:
+            return
+        period = f"daily at {channel.digest_at:%H:%M} {channel.timezone}"
+        if self._send(notifier, due, render_digest_for(channel, contents, now, period), report):
             self.store.set_last_digest(channel.name, iso(now))
 
     def lease(self, notifier: Notifier) -> float:
@@ -175,13 +236,14 @@ class Outbox:
             if self.should_stop():  # cut off by a shutdown: not the channel's fault
                 self.store.release_claim(ids, self.token)
                 return False
-            self._failed(alerts, str(error), now, report)
+            self._failed(alerts, error, now, report)
             return False
         except BaseException:
             self.store.release_claim(ids, self.token)
             raise
         # "sent" only when a channel accepted the message; "logged" when it only went to the
         # log (no working desktop), "demo" when the demo printed it.
+        self._held.pop(alerts[0]["channel"], None)
         outcome = getattr(notifier, "outcome", "sent")
         self.store.mark_sent(ids, self.token, iso(self.now()), status=outcome)
         if outcome == "sent":
@@ -191,20 +253,24 @@ class Outbox:
         log.info("%s %d alert(s) by %s: %s", outcome, len(ids), notifier.name, message.title)
         return True
 
-    def _failed(self, alerts: list[dict], reason: str, now: datetime, report) -> None:
+    def _failed(self, alerts: list[dict], error: NotifyError, now: datetime, report) -> None:
+        reason = str(error)
         report.errors.append(reason)
         outcomes = []
         for alert in alerts:
             attempts = (alert["attempts"] or 0) + 1
-            if attempts >= self.notify.max_attempts:
+            # A permanent refusal (a webhook's 4xx) fails at once: the same send cannot work.
+            if attempts >= self.notify.max_attempts or error.permanent:
                 outcomes.append((alert["id"], "failed", attempts, None))
                 report.failed += 1
             else:
                 wait = min(self.notify.retry_base * 2 ** (attempts - 1), RETRY_CAP)
-                outcomes.append(
-                    (alert["id"], "pending", attempts, iso(now + timedelta(seconds=wait)))
-                )
+                retry_at = now + timedelta(seconds=wait)
+                outcomes.append((alert["id"], "pending", attempts, iso(retry_at)))
                 report.retrying += 1
+                held = self._held.get(alert["channel"])
+                if held is None or retry_at < held[0]:
+                    self._held[alert["channel"]] = (retry_at, reason)
         self.store.mark_attempt_failed(outcomes, reason, self.token)
         log.warning("%s: %s", alerts[0]["channel"], reason)
 
@@ -266,51 +332,6 @@ def send_deadline(notifier: Notifier) -> float:
     return float(deadline) if deadline else DEFAULT_SEND_DEADLINE
 
 
-def render_for(channel: str, content: AlertContent, now: datetime) -> Message:
-    """The message a channel sends: email gets the full alert, the desktop a short one."""
-    if channel == "email":
-        return render_alert(content, now)
-    title, body = desktop_text(content)
-    return Message(title=title, text=body, html="")
-
-
 def alert_rows(store: Store, status: str | None = None, limit: int = 100) -> list[dict]:
     """Alerts with their release titles, newest first, for `biomon alerts`."""
     return store.alert_rows(status, limit)
-
-
-def build_notifiers(notify: NotifyConfig) -> tuple[dict[str, Notifier], list[str]]:
-    """A notifier per enabled channel, and one-line warnings (a desktop with no backend).
-
-    A desktop channel that cannot show notifications falls back to the log, said once here.
-    """
-    from monitor.notify.desktop import DesktopNotifier, LogNotifier
-    from monitor.notify.email import EmailNotifier, EmailSettings
-
-    notifiers: dict[str, Notifier] = {}
-    warnings: list[str] = []
-    for channel in notify.channels:
-        if not channel.enabled:
-            continue
-        if channel.name == "desktop":
-            desktop = DesktopNotifier()
-            problem = desktop.probe()
-            if problem:
-                warnings.append(problem)
-                notifiers["desktop"] = LogNotifier()
-            else:
-                notifiers["desktop"] = desktop
-        elif channel.name == "email":
-            notifiers["email"] = EmailNotifier(
-                EmailSettings(
-                    host=channel.setting("host"),
-                    port=channel.setting("port", 587),
-                    security=channel.setting("security", "starttls"),
-                    username=channel.setting("username") or None,
-                    password_env=channel.setting("password_env") or None,
-                    sender=channel.setting("from"),
-                    to=tuple(channel.setting("to", ())),
-                    timeout=float(channel.setting("timeout", 20)),
-                )
-            )
-    return notifiers, warnings

@@ -1,9 +1,9 @@
-"""Watchlist rules: does a release alert, for which rule, on which channels."""
+"""Watchlist rules: does a release alert, for which rule, on which channels (routing)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -72,8 +72,61 @@ def match(
     for watch in watches:
         if not rule_matches(watch, release, classification, query_check):
             continue
-        channels = [c for c in (watch.channels or enabled_channels) if c in enabled_channels]
-        for channel in channels:
-            symbol = watch.ticker.symbol if watch.ticker else ""
+        symbol = watch.ticker.symbol if watch.ticker else ""
+        for channel in watch_channels(watch, enabled_channels):
             found.setdefault(channel, Match(channel=channel, rule=watch.label, ticker=symbol))
     return list(found.values())
+
+
+def watch_channels(watch: WatchConfig, enabled_channels: Sequence[str]) -> list[str]:
+    """Where a watch's alerts go: its `channels` (default: every enabled one) that are enabled,
+    its email to its own recipients' channel when it has `email_to`."""
+    wanted = [c for c in (watch.channels or enabled_channels) if c in enabled_channels]
+    return [watch.email_channel if c == "email" else c for c in wanted]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What one stored release would have alerted: for which rule, on which channels."""
+
+    release: int  # the row id
+    reference: str  # "globenewswire:4000100"
+    published_utc: str | None
+    title: str
+    alerts: tuple[tuple[str, tuple[str, ...]], ...]  # (rule, channels) in rule order
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(c for _, channels in self.alerts for c in channels)
+
+
+def preview(
+    candidates: Iterable[tuple[int, Release, Classification]],
+    watches: Sequence[WatchConfig],
+    enabled_channels: Sequence[str],
+    query_check: Callable[[int, str], bool] | None = None,
+) -> list[Preview]:
+    """Replay releases through the rules (`biomon watch-test`): nothing is queued or sent.
+
+    `candidates`: (row id, release, its classification); `query_check(row_id, text)` answers
+    a rule's query against the stored release.
+    """
+    found = []
+    for row_id, release, classification in candidates:
+        check = (lambda text, row_id=row_id: query_check(row_id, text)) if query_check else None
+        matches = match(release, classification, watches, enabled_channels, check)
+        if not matches:
+            continue
+        by_rule: dict[str, list[str]] = {}
+        for m in matches:
+            by_rule.setdefault(m.rule, []).append(m.channel)
+        found.append(
+            Preview(
+                release=row_id,
+                reference=f"{release.source}:{release.release_id}",
+                published_utc=release.published_utc,
+                title=release.title,
+                alerts=tuple((rule, tuple(channels)) for rule, channels in by_rule.items()),
+            )
+        )
+    return found

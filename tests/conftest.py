@@ -9,6 +9,17 @@ from monitor.demo import FeedServer
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets empty user config and data folders (biomon init, the default database):
+    nothing reads or writes the real ~/.config/biomon or ~/.local/share/biomon."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("BIOMON_CONFIG", raising=False)
+    return home
+
+
 @pytest.fixture
 def server():
     """A real HTTP server on 127.0.0.1 serving canned routes (FeedServer.add)."""

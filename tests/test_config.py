@@ -84,7 +84,7 @@ def test_missing_file_exits_2(tmp_path):
     result = CliRunner().invoke(cli, ["--config", str(missing), "poll", "--once"])
     assert result.exit_code == 2
     assert result.output.strip() == (
-        f"biomon: config error: {missing}: file not found; copy config/biomon.toml or pass --config PATH"
+        f"biomon: config error: {missing}: file not found; write one with `biomon init` or pass --config PATH"
     )
 
 
@@ -105,9 +105,12 @@ def test_config_option_beats_environment(write_config, monkeypatch):
     assert f"{good.parent / 'b.db'}: no such database" in result.output
 
 
-def test_default_is_config_biomon_toml_in_the_working_folder(tmp_path, monkeypatch):
-    monkeypatch.delenv("BIOMON_CONFIG", raising=False)
+def test_without_any_config_file_the_error_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["history"])
     assert result.exit_code == 2
-    assert "config/biomon.toml: file not found" in result.output
+    assert result.output.strip() == (
+        f"biomon: config error: {tmp_path / 'xdg' / 'biomon' / 'biomon.toml'}: not found, nor "
+        "./config/biomon.toml; write it with `biomon init`, or pass --config PATH"
+    )

@@ -110,10 +110,15 @@ def test_429_retry_after_delays_the_next_poll(server, make_poller, write_config,
     assert waiting.skipped.startswith("waiting until") and len(server.requests) == requests
     # `poll --once` respects it too, unless --force.
     config = poller.config.path
+    # Waiting after a failure is failing: exit 1 with the reason and the wait, said once.
     result = CliRunner().invoke(cli, ["--config", str(config), "poll", "--once"])
-    assert f"skipped {url}: waiting until" in result.output and len(server.requests) == requests
+    assert result.exit_code == 1 and len(server.requests) == requests
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"biomon: 1 of 1 feeds failing: {url}: HTTP 429 (1 failure; backing off until ")
+    assert url not in result.stdout
     result = CliRunner().invoke(cli, ["--config", str(config), "poll", "--once", "--force"])
-    assert f"FAILED  {url}: HTTP 429" in result.output and len(server.requests) == requests + 1
+    assert f"{url}: HTTP 429 (2 failures in a row; backing off until" in result.stderr
+    assert len(server.requests) == requests + 1
 
 
 def test_500s_back_off_exponentially_and_recover(server, make_poller):

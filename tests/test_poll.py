@@ -72,12 +72,17 @@ def test_bad_feeds_are_reported_per_feed_and_do_not_stop_others(server, write_co
     unreachable = f"http://127.0.0.1:{free_port()}/feed"
     config = write_config(config_text([error_500, unreachable, html, garbage, good]))
     result = run("--config", str(config), "poll", "--once")
-    assert result.exit_code == 0, result.output
-    assert f"FAILED  {error_500}: HTTP 500" in result.output
-    assert f"FAILED  {unreachable}: cannot connect" in result.output
-    assert f"FAILED  {html}: not a feed: text/html" in result.output
-    assert f"FAILED  {garbage}: not a feed" in result.output
-    assert f"{good}: 1 new" in result.output
+    # Any failing feed: exit 1, one line per failing feed on stderr (cron mails it), once.
+    assert result.exit_code == 1, result.output
+    failing = "biomon: 4 of 5 feeds failing: "
+    assert f"{failing}{error_500}: HTTP 500 (1 failure; retried at the next poll)" in result.stderr
+    assert f"{failing}{unreachable}: cannot connect" in result.stderr
+    assert f"{failing}{html}: not a feed: text/html" in result.stderr
+    assert f"{failing}{garbage}: not a feed" in result.stderr
+    assert len(result.stderr.splitlines()) == 4, result.stderr
+    assert error_500 not in result.stdout
+    assert f"{good}: 1 new" in result.stdout
+    assert "5 feeds, 1 new releases, 4 failing" in result.stdout
     feeds = {row["url"]: row for row in Store(tmp_path / "biomon.db").feeds()}
     assert feeds[error_500]["last_status"] == "HTTP 500"
     assert feeds[error_500]["consecutive_failures"] == 1
@@ -99,7 +104,7 @@ def test_slow_feed_times_out_without_holding_up_the_pass(server, write_config):
     config = write_config(config_text([slow, good], timeout=1))
     started = time.monotonic()
     result = run("--config", str(config), "poll", "--once")
-    assert f"FAILED  {slow}: timeout after 1s" in result.output
+    assert f"feeds failing: {slow}: timeout after 1s" in result.stderr
     assert f"{good}: 1 new" in result.output
     assert time.monotonic() - started < 3.5
 
@@ -108,7 +113,7 @@ def test_body_over_the_cap_is_refused(server, write_config):
     big = server.add("big.xml", b"<rss>" + b" " * 3_000_000 + b"</rss>")
     text = config_text([big]).replace("timeout = 5", "timeout = 5\nmax_bytes = 1048576")
     result = run("--config", str(write_config(text)), "poll", "--once")
-    assert f"FAILED  {big}: body over 1 MB" in result.output
+    assert f"biomon: 1 of 1 feeds failing: {big}: body over 1 MB" in result.stderr
     assert result.exit_code == 1  # every feed failed
 
 

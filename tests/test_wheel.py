@@ -45,6 +45,7 @@ def test_wheel_holds_every_module_and_the_bundled_files(wheel):
 
 
 def test_demo_runs_from_an_installed_wheel_outside_the_checkout(wheel, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "BIOMON_CONFIG")}
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
@@ -52,7 +53,7 @@ def test_demo_runs_from_an_installed_wheel_outside_the_checkout(wheel, tmp_path)
     install = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
          "--no-index", str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
     assert install.returncode == 0, install.stderr[-3000:]
     site = subprocess.run(
@@ -64,12 +65,12 @@ def test_demo_runs_from_an_installed_wheel_outside_the_checkout(wheel, tmp_path)
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "BIOMON_CONFIG")}
     where = subprocess.run(
         [str(python), "-c", "import monitor; print(monitor.__file__)"],
-        capture_output=True, text=True, cwd=elsewhere, env=env, check=True,
-    ).stdout  # fmt: skip
-    assert str(venv) in where  # the installed copy, not the checkout
+        capture_output=True, text=True, cwd=elsewhere, env=env,
+    )  # fmt: skip
+    assert where.returncode == 0, where.stderr[-2000:]
+    assert str(venv) in where.stdout  # the installed copy, not the checkout
     demo = subprocess.run(
         [str(bin_dir / "biomon"), "demo"],
         capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120,

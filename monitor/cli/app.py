@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor import __version__
-from monitor.config import Config, load_config, resolve_path
+from monitor.config import Config, ConfigChoice, find_config, load_config
 from monitor.errors import BiomonError, ConfigError
 from monitor.query import QueryError
 from monitor.store import Store
@@ -17,14 +17,24 @@ from monitor.store import Store
 class Context:
     """What every command may need, loaded on first use."""
 
-    def __init__(self, config_path: str | None, db_path: str | None) -> None:
-        self.config_path = resolve_path(config_path)
+    def __init__(self, config_path: str | None, db_path: str | None, verbose: int = 0) -> None:
+        self.explicit_config = config_path
+        self.choice: ConfigChoice = find_config(config_path)
+        self.config_path = self.choice.path
         self.db_path = Path(db_path) if db_path else None
+        self.verbose = verbose
         self._config: Config | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
+            if not self.choice.found:
+                raise ConfigError(
+                    self.config_path,
+                    None,
+                    "not found, nor ./config/biomon.toml; write it with `biomon init`, "
+                    "or pass --config PATH",
+                )
             self._config = load_config(self.config_path)
         return self._config
 
@@ -95,7 +105,8 @@ class BiomonGroup(click.Group):
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="Config file (default: $BIOMON_CONFIG, else ./config/biomon.toml).",
+    help="Config file (default: $BIOMON_CONFIG, else biomon.toml in the user config folder "
+    "(`biomon init` writes it), else ./config/biomon.toml).",
 )
 @click.option(
     "--db",
@@ -103,10 +114,23 @@ class BiomonGroup(click.Group):
     type=click.Path(dir_okay=False),
     help="Database file (overrides [storage] path).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log more on stderr: -v biomon's debug lines, -vv the libraries' too.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
-    """Watch biotech press-release wires for your tickers."""
-    ctx.obj = Context(config_path, db_path)
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbose: int) -> None:
+    """Watch biotech press-release wires for your tickers.
+
+    Start with `biomon init` (writes your config), then `biomon poll --once`.
+    """
+    from monitor.logs import setup_logging
+
+    ctx.obj = Context(config_path, db_path, verbose)
+    if ctx.invoked_subcommand != "run":  # `run` sets up its own log (text or JSON, INFO)
+        setup_logging(verbose=verbose, daemon=False)
 
 
 def main() -> None:

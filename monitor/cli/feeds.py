@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,73 +10,87 @@ from pathlib import Path
 import click
 
 from monitor.cli.app import Context, cli
+from monitor.cli.pollreport import FORMATS, PollPrinter
 from monitor.config import Config, load_config
 from monitor.errors import BiomonError, ConfigError
-from monitor.models import FeedReport, PollReport
+from monitor.models import PollReport
 from monitor.output import write_rows
 from monitor.query import ReleaseQuery
 from monitor.store import Store
 
 
-def feed_line(report: FeedReport) -> str:
-    """One line per feed: `ok url: 2 new, ...`, `skipped url: why`, `FAILED url: reason`."""
-    moved = f" (moved permanently to {report.moved_to})" if report.moved_to else ""
-    if report.error:
-        return f"FAILED  {report.url}: {report.error}{moved}"
-    if report.skipped:
-        return f"skipped {report.url}: {report.skipped}{moved}"
-    text = (
-        f"ok      {report.url}: {report.new} new, {report.already} already stored, "
-        f"{report.failed} failed"
-    )
-    if report.warning:
-        text += f" (warning: {report.warning})"
-    text += moved
-    # Each item left out or kept with a problem, by its id, on a line of its own.
-    text += "".join(f"\n        not stored: {failure}" for failure in report.failures)
-    text += "".join(f"\n        flagged: {flag}" for flag in report.flagged)
-    return text
-
-
 def poll_and_print(
-    config: Config, store: Store, *, force: bool = False, catch_up: bool = False
+    config: Config,
+    store: Store,
+    *,
+    force: bool = False,
+    catch_up: bool = False,
+    printer: PollPrinter | None = None,
 ) -> PollReport:
+    """One pass over every feed, printed by `printer` (default: the table for people)."""
     from monitor.poller import poll_once
 
     if not config.feed_urls():
         raise ConfigError(
             config.path, "poll.feeds", "no feeds to poll; add [poll] feeds or [[watch]] feeds"
         )
-    report = poll_once(
-        config, store, force=force, catch_up=catch_up, on_feed=lambda r: click.echo(feed_line(r))
-    )
-    click.echo(
-        f"{len(report.feeds)} feeds, {report.new} new releases, "
-        f"{report.failed_feeds} failed feeds; {store.count()} releases in {store.path}"
-    )
+    printer = printer or PollPrinter(config, store)
+    printer.start()
+    report = poll_once(config, store, force=force, catch_up=catch_up, on_feed=printer.on_feed)
+    printer.finish(report)
     return report
 
 
-def deliver_and_print(config: Config, store: Store) -> None:
-    """Send due alerts (cron use needs no daemon) and say what happened in a line or two."""
+def deliver_and_print(config: Config, store: Store, *, fmt: str = "table", quiet: bool = False):
+    """Send due alerts (cron use needs no daemon) and say what happened in a line or two.
+
+    Returns what happened as a dict for JSON output (None when no channel is on). Errors and
+    channel warnings (a channel that cannot deliver: cron has no desktop) go to stderr in every
+    format, also with `quiet`; the counts only to the table, and not with `quiet`.
+    """
     from monitor.outbox import Outbox, build_notifiers
 
     notifiers, warnings = build_notifiers(config.notify)
     for warning in warnings:
         click.echo(warning, err=True)
     if not notifiers:
-        return
+        return None
     outbox = Outbox(store, config.notify, notifiers)
     outbox.recover()
     report = outbox.deliver()
-    deferred = "".join(f"; {name} deferred: {why}" for name, why in report.deferred.items())
-    logged = "".join(f", {n} {outcome}" for outcome, n in report.other.items())
-    click.echo(
-        f"alerts: {report.sent} sent{logged}, {report.retrying} to retry, "
-        f"{report.failed} failed{deferred}"
-    )
     for error in dict.fromkeys(report.errors):
         click.echo(f"alert not sent: {error}", err=True)
+    if fmt == "table" and not quiet:
+        deferred = "".join(f"; {name} deferred: {why}" for name, why in report.deferred.items())
+        logged = "".join(f", {n} {outcome}" for outcome, n in report.other.items())
+        click.echo(
+            f"alerts: {report.sent} sent{logged}, {report.retrying} to retry, "
+            f"{report.failed} failed{deferred}"
+        )
+    return {
+        "sent": report.sent,
+        **report.other,
+        "retrying": report.retrying,
+        "failed": report.failed,
+        "deferred": report.deferred,
+        "errors": list(dict.fromkeys(report.errors)),
+    }
+
+
+_QUIET = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only new releases of the watchlist and errors (for cron: no news, no mail).",
+)
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="json: one object per line (type feed, release, summary).",
+)
 
 
 @cli.command()
@@ -83,36 +98,59 @@ def deliver_and_print(config: Config, store: Store) -> None:
 @click.option(
     "--force", is_flag=True, help="Poll even feeds waiting on Retry-After/backoff, or disabled."
 )
+@_QUIET
+@_FORMAT
 @click.pass_obj
-def poll(obj: Context, once: bool, force: bool) -> None:
-    """Poll every configured feed once, report per feed, then send due alerts."""
+def poll(obj: Context, once: bool, force: bool, quiet: bool, fmt: str) -> None:
+    """Poll every configured feed once, report per feed, then send due alerts.
+
+    Exits 1 when any feed is failing (its last poll failed, it is backing off after failures,
+    or it is disabled), with one line per such feed on stderr; else 0.
+    """
     config = obj.config
     store = obj.store()
+    printer = PollPrinter(config, store, fmt=fmt, quiet=quiet)
     try:
-        report = poll_and_print(config, store, force=force)
-        deliver_and_print(config, store)
+        report = poll_and_print(config, store, force=force, printer=printer)
+        alerts = deliver_and_print(config, store, fmt=fmt, quiet=quiet)
+        printer.summary(report, obj.config_path, alerts)
     finally:
         store.close()
-    if report.feeds and report.failed_feeds == len(report.feeds):
+    if printer.complain():
         sys.exit(1)
 
 
 @cli.command("catch-up")
+@_QUIET
+@_FORMAT
 @click.pass_obj
-def catch_up(obj: Context) -> None:
-    """Poll every feed once and store what is there without alerting (skip a backlog)."""
+def catch_up(obj: Context, quiet: bool, fmt: str) -> None:
+    """Poll every feed once and store what is there without alerting (skip a backlog).
+
+    `-q` prints only errors. Exits 1 when any feed is failing, as `poll` does.
+    """
+    config = obj.config
     store = obj.store()
+    printer = PollPrinter(config, store, fmt=fmt, quiet=quiet, releases=False)
     try:
-        poll_and_print(obj.config, store, force=True, catch_up=True)
+        report = poll_and_print(config, store, force=True, catch_up=True, printer=printer)
+        printer.summary(report, obj.config_path, None)
     finally:
         store.close()
+    if printer.complain():
+        sys.exit(1)
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def status(obj: Context, fmt: str) -> None:
-    """Every feed's health: last success, status, failures, next poll, items, staleness."""
+    """Every feed's health: last success, status, failures, next poll, items, staleness.
+
+    Also which config file and database it read (JSON: a last object of type "files").
+    """
+    from dataclasses import asdict
+
     from monitor.daemon import daemon_summary
     from monitor.health import feed_healths
     from monitor.output import write_status
@@ -123,9 +161,30 @@ def status(obj: Context, fmt: str) -> None:
         summary = daemon_summary(obj.config, store, sum(1 for h in healths if h.stale))
     finally:
         store.close()
+    files = {
+        "type": "files",
+        "config": str(obj.config_path),
+        "config_from": obj.choice.source,
+        "database": str(store.path),
+        "database_from": "--db" if obj.db_path else _database_source(obj.config),
+    }
+    if fmt == "json":
+        for health in healths:
+            click.echo(json.dumps({"type": "feed"} | asdict(health), ensure_ascii=False))
+        click.echo(json.dumps(files, ensure_ascii=False))
+        return
     write_status(healths, fmt, sys.stdout)
-    if fmt == "table":
-        click.echo("\n".join(summary))
+    click.echo("\n".join(summary))
+    click.echo(f"config: {files['config']} ({files['config_from']})")
+    click.echo(f"database: {files['database']} ({files['database_from']})")
+
+
+def _database_source(config: Config) -> str:
+    from monitor.config import default_db_path
+
+    if config.storage.path == default_db_path():
+        return "the user data folder; set [storage] path to move it"
+    return "[storage] path"
 
 
 @cli.command()
@@ -208,14 +267,21 @@ def _demo_polls(config: Config, store: Store, server, folder: Path) -> None:
 
 @cli.command()
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--verbose", "-v", is_flag=True, help="Log debug detail too.")
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="-v: biomon's debug lines; -vv: the libraries' too (as `biomon -v run`).",
+)
 @click.pass_obj
-def run(obj: Context, log_format: str, verbose: bool) -> None:
+def run(obj: Context, log_format: str, verbose: int) -> None:
     """Run in the foreground: poll every feed on its schedule and send alerts, until stopped."""
     from monitor.daemon import Daemon
     from monitor.logs import setup_logging
 
-    setup_logging(log_format, verbose)
+    setup_logging(log_format, obj.verbose + verbose)
+    if not obj.choice.found:
+        obj.config  # noqa: B018 (no config anywhere: the one-line error, exit 2)
     sys.exit(Daemon(obj.config_path).run())
 
 

@@ -177,7 +177,10 @@ def write_service_unit(
 @click.option("--force", is_flag=True, help="With --write: replace a unit that differs.")
 @click.pass_obj
 def service(obj: Context, action: str, kind: str | None, force: bool) -> None:
-    """Run `biomon run` as a service: print or install a systemd unit or launchd agent."""
+    """Run `biomon run` as a service: print or install a systemd unit or launchd agent.
+
+    `biomon init --service` installs the same unit right after writing your config.
+    """
     kind = kind or default_kind()
     obj.config  # noqa: B018 (the service would exit 2 at once on a missing or broken config)
     config_path, db_path = obj.config_path, obj.db_path

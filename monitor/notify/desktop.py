@@ -17,10 +17,16 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from monitor.models import Message
-from monitor.notify.base import NotifyError
-from monitor.notify.render import shorten
+from monitor.models import AlertContent, Message
+from monitor.notify.base import Notifier, NotifyError
+from monitor.notify.registry import ChannelType
+from monitor.notify.render import desktop_text, shorten
+
+if TYPE_CHECKING:
+    from monitor.config import ChannelConfig
 
 log = logging.getLogger("monitor.notify")
 
@@ -115,6 +121,27 @@ class LogNotifier:
     def send(self, message: Message) -> None:
         """Log the title and the plain-text body."""
         self.logger.warning("ALERT %s\n%s", message.title, message.text.rstrip())
+
+
+class DesktopChannel(ChannelType):
+    """[notify.desktop]: no keys of its own; falls back to the log where nothing can show it."""
+
+    kind = "desktop"
+    order = 10
+
+    def build(self, channel: ChannelConfig) -> tuple[Notifier, str | None]:
+        desktop = DesktopNotifier()
+        problem = desktop.probe()
+        if problem:
+            return LogNotifier(), problem  # said once, at start-up: alerts go to the log
+        return desktop, None
+
+    def render(self, content: AlertContent, alerted_at: datetime) -> Message:
+        title, body = desktop_text(content)
+        return Message(title=title, text=body, html="")
+
+
+CHANNEL = DesktopChannel()
 
 
 def _linux_bus_problem(environ: Mapping[str, str]) -> str | None:

@@ -13,14 +13,20 @@ import smtplib
 import socket
 import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING, Any
 
 from monitor.models import Message
-from monitor.notify.base import NotifyError
+from monitor.notify.base import Notifier, NotifyError
+from monitor.notify.registry import ChannelType, Key, SettingError
 from monitor.notify.render import one_line
+
+if TYPE_CHECKING:
+    from monitor.config import ChannelConfig
 
 log = logging.getLogger("monitor.notify")
 
@@ -41,13 +47,74 @@ class EmailSettings:
     timeout: float = 20.0
 
 
+def _address_problem(address: str) -> str | None:
+    return None if "@" in address else f"{address!r} is not an email address"
+
+
+class EmailChannel(ChannelType):
+    """[notify.email]: one SMTP server; a [[watch]] with `email_to` gets a channel of its own."""
+
+    kind = "email"
+    html = True
+    order = 20
+    keys = {
+        "host": Key(str, ""),
+        "port": Key(int, 587, bounds=(1, 65535)),
+        "security": Key(str, "starttls", choices=SECURITY_MODES),
+        "username": Key(str, ""),
+        "password_env": Key(str, ""),  # the variable holding the password, read at send time
+        "from": Key(str, ""),
+        "to": Key(list, (), check=_address_problem),
+        "timeout": Key((int, float), 20, bounds=(0.1, 3600)),
+    }
+
+    def check(self, settings: Mapping[str, Any]) -> None:
+        for key in ("host", "from"):
+            if not settings[key]:
+                raise SettingError(key, "missing; email needs host, from and to")
+        if not settings["to"]:
+            raise SettingError("to", "missing; list at least one recipient")
+        if settings["username"] and not settings["password_env"]:
+            raise SettingError(
+                "password_env",
+                f"missing; username {settings['username']!r} needs the name of the "
+                "environment variable holding its password",
+            )
+
+    def build(self, channel: ChannelConfig) -> tuple[Notifier, str | None]:
+        return EmailNotifier(email_settings(channel), name=channel.name), None
+
+
+def email_settings(channel: ChannelConfig) -> EmailSettings:
+    """The SMTP settings of an email channel (a watch's own channel has its own `to`)."""
+    return EmailSettings(
+        host=channel.setting("host"),
+        port=channel.setting("port", 587),
+        security=channel.setting("security", "starttls"),
+        username=channel.setting("username") or None,
+        password_env=channel.setting("password_env") or None,
+        sender=channel.setting("from"),
+        to=tuple(channel.setting("to", ())),
+        timeout=float(channel.setting("timeout", 20)),
+    )
+
+
+CHANNEL = EmailChannel()
+
+
 class EmailNotifier:
     """Sends a `Message` as text + HTML mail through one SMTP server."""
 
     name = "email"
 
-    def __init__(self, settings: EmailSettings, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        settings: EmailSettings,
+        ssl_context: ssl.SSLContext | None = None,
+        name: str = "email",
+    ) -> None:
         self.settings = settings
+        self.name = name  # "email", or "email:bd@example.com" for a watch's own recipients
         # Tests pass a context that trusts their self-signed certificate.
         self.ssl_context = ssl_context or ssl.create_default_context()
         self._open: set[smtplib.SMTP] = set()  # connections in flight, for abort()
@@ -248,7 +315,8 @@ def build_email(message: Message, settings: EmailSettings) -> EmailMessage:
     # RFC 3834: tells servers and vacation responders not to auto-reply to alerts.
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text)
-    email.add_alternative(message.html, subtype="html")
+    if message.html:  # a channel with a text-only body template sends text alone
+        email.add_alternative(message.html, subtype="html")
     return email
 
 

@@ -49,7 +49,7 @@ def render_alert(content: AlertContent, alerted_at: datetime) -> Message:
     )
     text = clean_text("\n".join(_item_text(content, alerted_at, with_facts=True))) + "\n"
     body = "".join(_item_html(content, alerted_at, with_facts=True))
-    return Message(title=title, text=text, html=_html_document(title, body))
+    return Message(title=title, text=text, html=html_document(title, body))
 
 
 def desktop_text(content: AlertContent) -> tuple[str, str]:
@@ -88,7 +88,7 @@ def render_digest(contents: Sequence[AlertContent], alerted_at: datetime, period
     return Message(
         title=title,
         text=clean_text("\n".join(text_lines)) + "\n",
-        html=_html_document(title, "".join(html_parts)),
+        html=html_document(title, "".join(html_parts)),
     )
 
 
@@ -216,7 +216,8 @@ def _item_html(content: AlertContent, alerted_at: datetime, with_facts: bool) ->
     return parts
 
 
-def _html_document(title: str, body: str) -> str:
+def html_document(title: str, body: str) -> str:
+    """A complete HTML page around `body` (an already escaped fragment), titled `title`."""
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{_esc(title)}</title></head>\n"
