@@ -168,3 +168,40 @@ def entry_to_release(
         tickers=tickers,
         feed_url=feed_url,
     )
+
+
+# The source interface (monitor.sources.base.Source). The feed carries the first paragraph only
+# (unless the feed URL asks for /content/fulltext); biomon does not fetch GNW article pages
+# (`page_url` gives None), but `text_from_page` reads one (the 2023 template, with fallbacks) for
+# whoever wants to.
+_PAGE_BODY = ("#main-body-container", "div.main-body-container", "[itemprop=articleBody]")
+
+
+def text_from_page(html: bytes, url: str = "") -> str:
+    """The release text of a GlobeNewswire article page."""
+    from monitor.sources.base import page_text
+
+    return page_text(html, _PAGE_BODY)
+
+
+def _plugin():
+    from monitor.sources.base import Paging, Source
+
+    return Source(
+        name=SOURCE,
+        hosts=("globenewswire.com",),
+        entry_to_release=entry_to_release,
+        release_id=release_id,
+        full_text=False,
+        # "The maximum value for Max should be 50. The hard limit ... is 100."
+        paging=Paging(style="path", max_size=100, default_size=50),
+        item_id_patterns=(
+            re.compile(rb"<dc:identifier>\s*(\d+)\s*</dc:identifier>"),
+            re.compile(rb"/news-release/\d{4}/\d{1,2}/\d{1,2}/(\d+)/"),
+        ),
+        text_from_page=text_from_page,
+        description="GlobeNewswire RSS/Atom (tickers from rss/stock categories)",
+    )
+
+
+PLUGIN = _plugin()
