@@ -1,8 +1,13 @@
 """`biomon run`: APScheduler around the poller and the outbox; signals, a lock, a heartbeat.
 
-One job per feed (its own interval, jitter, max_instances=1, coalesced), one job writing the
-heartbeat (and raising the alarm when nothing succeeds), one watching the config file. The
-poller's store work runs under one lock (one connection, one transaction at a time).
+Polling: every feed has a slot in the poll interval (its phase; a host's feeds evenly apart, see
+`schedule.Slots`). The poll thread sleeps until the next slot comes; each tick takes every feed
+whose slot has come and polls them in one batched pass (`Poller.poll(urls)`) on the poller's
+long-lived pool of `poll.workers` fetch threads. A pass runs in a thread of its own, so a slow
+host holds up only the feeds of its pass; a feed is never in two passes at once. APScheduler
+runs the other jobs: the heartbeat (which raises the alarm when nothing succeeds) and the
+config-file watch. The poller's store work runs under one lock (one connection, one
+transaction at a time).
 
 Alerts go out from a thread of their own with a connection of its own: a stalled mail server
 never holds the lock polling needs. A poll that queued alerts wakes it at once; otherwise it
@@ -20,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,16 +35,20 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor import sdnotify
 from monitor.config import Config, load_config
 from monitor.errors import BiomonError, ConfigError
+from monitor.fetch import HostLimiter
 from monitor.models import Message
 from monitor.notify.base import NotifyError
 from monitor.outbox import Outbox, build_notifiers
 from monitor.poller import Poller, tag_rules_for
-from monitor.schedule import iso, parse_iso
+from monitor.schedule import Slots, crowded_hosts, iso, parse_iso
 from monitor.store import Store
 
 log = logging.getLogger("monitor.daemon")
 GRACE_SECONDS = 4.0  # for the jobs in flight to finish after SIGTERM
 EXIT_SECONDS = 8.0  # after SIGTERM the process is gone within this, whatever hangs
+TICK_SECONDS = 0.5  # the shortest time between two ticks: feeds due meanwhile share a pass
+LONGEST_SLEEP = 5.0  # the poll thread looks again at least this often (the clock may jump)
+MAX_PASSES = 4  # passes in flight at once: hosts that hang hold up at most this many
 
 
 class InstanceLock:
@@ -119,10 +129,14 @@ class Daemon:
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
         self.lock = threading.RLock()
-        self.last_polled: dict[str, datetime] = {}
+        self.slots = Slots(salt=socket.gethostname())  # which feed is due when
+        self.schedule_lock = threading.Lock()  # around `slots` and `passes_running`
+        self.passes_running = 0
         self.active = 0
         self.active_lock = threading.Lock()
         self.deliver_wanted = threading.Event()
+        self.poll_wanted = threading.Event()  # a pass ended, or the feeds changed: look again
+        self.poller_thread: threading.Thread | None = None
         self.deliver_lock = threading.Lock()  # the outbox's store is used by one thread at once
         self.deliverer: threading.Thread | None = None
 
@@ -140,6 +154,8 @@ class Daemon:
             self.poller = Poller.create(self.config, self.store)
             self.poller.lock = self.lock
             self.poller.should_stop = self.stop.is_set
+            self.poller.keep_pool()
+            self.passes = ThreadPoolExecutor(MAX_PASSES, thread_name_prefix="pass")
             self._build_outbox()
             recovered = self.outbox.recover()  # claims of a dead deliverer (a crash, a kill -9)
             if recovered:
@@ -159,11 +175,13 @@ class Daemon:
                 target=self._deliver_loop, name="deliver", daemon=True
             )
             self.deliverer.start()
+            self.poller_thread = threading.Thread(target=self._poll_loop, name="poll", daemon=True)
             self._add_job(self._beat, daemon.heartbeat_every, "heartbeat")
             self._add_job(self._check_config, daemon.reload_every, "reload")
             self._install_signals()
             self._tell_systemd_ready()
             self.scheduler.start()
+            self.poller_thread.start()
             log.info(
                 "biomon run: %d feeds, pid %d, database %s",
                 len(self.config.feed_urls()),
@@ -183,7 +201,9 @@ class Daemon:
         stop_by = time.monotonic() + EXIT_SECONDS
         _exit_anyway_at(stop_by)
         self.deliver_wanted.set()
+        self.poll_wanted.set()
         self.scheduler.shutdown(wait=False)
+        self.passes.shutdown(wait=False, cancel_futures=True)
         for notifier in self.notifiers.values():
             abort = getattr(notifier, "abort", None)
             if abort:
@@ -191,12 +211,12 @@ class Daemon:
         deadline = time.monotonic() + GRACE_SECONDS
         while self.active and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.poller.client.close()  # aborts a fetch still hanging; its result is discarded
+        self.poller.close()  # aborts a fetch still hanging; its result is discarded
         if self.deliverer:
             self.deliverer.join(max(0.0, deadline - time.monotonic()))
         try:
-            with self.lock, self.store.transaction():
-                self.store.db["daemon"].update(1, {"stopped": iso(self.now()), "pid": None})
+            with self.lock:
+                self.store.record_daemon_stop(iso(self.now()))
         except BiomonError as error:
             log.error("could not record the stop: %s", error)
         self.store.close()
@@ -257,22 +277,71 @@ class Daemon:
         return job
 
     def _schedule_feeds(self) -> None:
-        wanted = {f"feed:{url}": url for url in self.config.feed_urls()}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("feed:") and job.id not in wanted:
-                job.remove()
-        interval = self.config.poll.interval
-        for job_id, url in wanted.items():
-            self._add_job(lambda url=url: self._poll_feed(url), interval, job_id, interval * 0.1)
+        """Give every configured feed its slot; one never polled is due at once (its backlog).
 
-    def _poll_feed(self, url: str) -> None:
+        A feed polled before waits for its slot (at most one interval): a restart does not
+        ask every feed of a host at once. Called at start and after every config reload.
+        """
+        urls = self.config.feed_urls()
+        interval = self.config.poll.interval
+        with self.lock:
+            polled = self.store.polled_feeds()
+        with self.schedule_lock:
+            self.slots.plan(urls, interval, now=self.now().timestamp(), polled=polled)
+        gap = self.config.poll.host_gap
+        for host, feeds in crowded_hosts(urls, interval, gap).items():
+            log.warning(
+                "%d feeds on %s take %gs at [poll] host_gap = %g, more than the %ds interval: "
+                "they are polled late; raise [poll] interval or lower host_gap",
+                feeds, host, feeds * gap, gap, interval,
+            )  # fmt: skip
+
+    def _poll_loop(self) -> None:
+        """The poll thread: tick when the next slot comes (or when woken) until the daemon stops.
+
+        Ticks are at least TICK_SECONDS apart: with many feeds, those due meanwhile share one
+        pass (a pass per feed cost twice the CPU); with few, each is polled at its slot.
+        """
+        while not self.stop.is_set():
+            ticked = time.monotonic()
+            try:
+                wait = self._tick()
+            except Exception:  # the thread must live on
+                log.exception("poll failed")
+                wait = LONGEST_SLEEP
+            self.poll_wanted.wait(wait)
+            self.poll_wanted.clear()
+            rest = TICK_SECONDS - (time.monotonic() - ticked)
+            if rest > 0:
+                self.stop.wait(rest)
+
+    def _tick(self) -> float:
+        """Start one pass over every feed whose slot has come; return seconds to the next slot."""
         now = self.now()
         idle = self.config.daemon.idle_interval or 4 * self.config.poll.interval
-        last = self.last_polled.get(url)
-        if last and not in_busy_hours(self.config, now) and now - last < timedelta(seconds=idle):
-            return  # outside busy hours: poll every idle_interval only
-        self.last_polled[url] = now
-        report = self.poller.poll((url,))
+        urls: tuple[str, ...] = ()
+        with self.schedule_lock:
+            if self.passes_running >= MAX_PASSES:
+                return LONGEST_SLEEP  # the due feeds go when a pass ends (it wakes us)
+            urls = self.slots.take(
+                now.timestamp(), every=idle, quiet=lambda: not in_busy_hours(self.config, now)
+            )
+            self.passes_running += bool(urls)
+            next_at = self.slots.next_due()
+        if urls:
+            self.passes.submit(self._guarded(lambda: self._pass(urls), "poll"))
+        if next_at is None:
+            return LONGEST_SLEEP
+        return min(max(next_at - now.timestamp(), 0.0), LONGEST_SLEEP)
+
+    def _pass(self, urls: tuple[str, ...]) -> None:
+        try:
+            report = self.poller.poll(urls)
+        finally:
+            with self.schedule_lock:
+                self.slots.finished(urls)
+                self.passes_running -= 1
+            self.poll_wanted.set()  # its feeds may be due again, and a pass may start
         if report.new:
             self.deliver_wanted.set()  # alert latency is poll latency: send what it queued now
 
@@ -297,16 +366,8 @@ class Daemon:
 
     def _beat(self, started: bool = False) -> None:
         now = self.now()
-        with self.lock, self.store.transaction():
-            table = self.store.db["daemon"]
-            row = {"id": 1, "pid": os.getpid(), "last_beat": iso(now)}
-            if started:
-                row |= {"started": iso(now), "stopped": None, "alarm_since": None}
-            table.upsert(row, pk="id", alter=True)
-            state = table.get(1)
-            last_success = self.store.db.execute("SELECT max(last_success) FROM feeds").fetchone()[
-                0
-            ]
+        with self.lock:
+            state, last_success = self.store.heartbeat(os.getpid(), iso(now), started=started)
         if not started:
             sdnotify.watchdog()  # the heartbeat job ran and the database answered: alive
         self._heartbeat_alarm(state, parse_iso(last_success), now)
@@ -344,8 +405,8 @@ class Daemon:
         return True
 
     def _set_alarm(self, value: str | None) -> None:
-        with self.lock, self.store.transaction():
-            self.store.db["daemon"].update(1, {"alarm_since": value})
+        with self.lock:
+            self.store.set_daemon_alarm(value)
 
     # ---- live config
 
@@ -365,11 +426,16 @@ class Daemon:
             log.warning("[storage] path changed: restart biomon run to use the new database")
             config = _with_storage(config, self.config)
         with self.lock, self.deliver_lock:
+            new, old = config.poll, self.config.poll
+            if (new.per_host, new.host_gap) != (old.per_host, old.host_gap):
+                self.poller.limiter = HostLimiter(new.per_host, new.host_gap)
             self.config = config
             self.poller.config = config
             self.poller.tag_rules = rules
+            self.poller.keep_pool()
             self._build_outbox()
             self._schedule_feeds()
+        self.poll_wanted.set()
         log.info("config reloaded from %s: %d feeds", self.config_path, len(config.feed_urls()))
 
     def _build_outbox(self) -> None:
@@ -389,7 +455,7 @@ class Daemon:
 def daemon_summary(config: Config, store: Store, stale: int) -> list[str]:
     """Lines for `biomon status`: is a daemon running, since when, last poll, pending alerts."""
     holder = InstanceLock(config.storage.path).holder()
-    row = store.db["daemon"].get(1) if store.db["daemon"].count else {}
+    row = store.daemon_row()
     if holder:
         beat = row.get("last_beat") or "never"
         lines = [f"daemon: running ({holder}), last heartbeat {beat}"]
@@ -401,13 +467,12 @@ def daemon_summary(config: Config, store: Store, stale: int) -> list[str]:
         lines = [f"daemon: not running (last heartbeat {row.get('last_beat')}; it died?)"]
     else:
         lines = ["daemon: not running (start it with `biomon run`)"]
-    last_poll = store.db.execute("SELECT max(last_polled), max(last_success) FROM feeds").fetchone()
-    pending = store.db.execute(
-        "SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')"
-    ).fetchone()[0]
-    failed = store.db.execute("SELECT count(*) FROM alerts WHERE status = 'failed'").fetchone()[0]
+    last_polled, last_success = store.poll_times()
+    counts = store.alert_counts()
+    pending = counts.get("pending", 0) + counts.get("sending", 0)
+    failed = counts.get("failed", 0)
     lines.append(
-        f"last poll: {last_poll[0] or 'never'}; last success: {last_poll[1] or 'never'}; "
+        f"last poll: {last_polled or 'never'}; last success: {last_success or 'never'}; "
         f"alerts pending: {pending}, failed: {failed}; stale feeds: {stale}"
     )
     return lines

@@ -101,11 +101,13 @@ def fetch(
                 "moved_to": _moved_to(response),
             }
             if response.status_code >= 400:
+                _finish(response)
                 reason = f"HTTP {response.status_code}"
                 if response.status_code == 410:
                     reason += " Gone"
                 return FetchResult(**meta, error=reason, elapsed=clock() - started)
             if response.status_code == 304:
+                _finish(response)
                 return FetchResult(**meta, elapsed=clock() - started)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
@@ -137,6 +139,20 @@ def fetch(
     except httpx.HTTPError as error:
         reason = f"{type(error).__name__} ({_first_line(error)})"
     return FetchResult(url, None, error=reason, elapsed=clock() - started)
+
+
+def _finish(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    """Read a short body we do not need, so the connection goes back to the pool.
+
+    A response closed unread closes its connection: every 304 would then cost a new TCP (and
+    TLS) handshake. A long error page is not worth reading: that connection closes.
+    """
+    declared = response.headers.get("content-length", "")
+    if response.status_code == 304 or (declared.isdigit() and int(declared) <= limit):
+        try:
+            response.read()
+        except httpx.HTTPError:
+            pass  # the answer is known; only the connection is lost
 
 
 def _moved_to(response: httpx.Response) -> str | None:

@@ -1,4 +1,9 @@
-"""SQLite storage through sqlite-utils: schema and migrations, deduplicating saves, queries."""
+"""SQLite storage through sqlite-utils: every statement biomon runs on its database.
+
+Schema and migrations (schema.py), deduplicating saves, feed state, the alert outbox, the
+daemon's row, and queries (query.py compiles biomon's query language to SQL; the store runs
+it). Nothing here imports the poller, the rules or the outbox: they call the store.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import sqlite_utils
 
 from monitor.errors import StoreError
 from monitor.models import Classification, FeedReport, FeedState, Release
-from monitor.query import ReleaseQuery, run_query, where_clauses
-from monitor.rules import Match
+from monitor.query import ReleaseQuery, facet_counts, run_query, where_clauses
 from monitor.schema import DUPLICATE_WINDOW_DAYS, check_schema, migrate, title_key
 
 
@@ -60,6 +65,29 @@ class SaveResult:
     new: int
     already: int
     failed: tuple[str, ...] = ()  # "release id: reason" of releases that could not be stored
+
+
+@dataclass(frozen=True)
+class SavedRelease:
+    """One release after `save_release`: its row, whether this call stored it, what it repeats."""
+
+    row_id: int
+    new: bool
+    classification: Classification | None = None  # of a new release, when classified
+    duplicate_of: int | None = None  # a stored release this new one repeats (it never alerts)
+
+    @property
+    def alertable(self) -> bool:
+        """New, classified and not a copy: the rules may alert on it."""
+        return self.new and self.classification is not None and self.duplicate_of is None
+
+
+class AlertTarget(Protocol):
+    """What `queue_alerts` needs of a rule's match (monitor.rules.Match has it)."""
+
+    channel: str
+    rule: str
+    ticker: str
 
 
 class Store:
@@ -191,13 +219,11 @@ class Store:
         releases: Iterable[Release],
         feed_url: str = "",
         classify: Callable[[Release], Classification] | None = None,
-        match: Callable[[Release, Classification, int], Sequence[Match]] | None = None,
     ) -> SaveResult:
         """Store releases not yet stored (by source and release id) in one transaction.
 
         `classify` is called for new releases only; its tags are stored with the release.
-        `match` gives the alerts of a new release; they are queued in the same transaction, so
-        a release is never stored without its alerts (or alerted without being stored).
+        Nothing alerts: the poller queues alerts itself (`save_release`, then `queue_alerts`).
 
         Each release is stored on its own savepoint: one that cannot be classified or stored
         is left out and named in `failed`, the others are stored. A failing database (disk
@@ -209,42 +235,71 @@ class Store:
         with self.transaction():
             for release in releases:
                 try:
-                    with self.transaction():
-                        is_new = self._save_one(release, feed_url, seen_at, classify, match)
+                    saved = self.save_release(
+                        release, feed_url=feed_url, classify=classify, seen_at=seen_at
+                    )
                 except StoreError:
                     raise
                 except sqlite3.OperationalError:
                     raise
                 except Exception as error:  # one bad item never stops the others
-                    failed.append(f"{release.release_id}: {_one_line(error)}")
+                    failed.append(f"{release.release_id}: {one_line(error)}")
                     continue
-                if is_new:
+                if saved.new:
                     new += 1
                 else:
                     already += 1
         return SaveResult(new=new, already=already, failed=tuple(failed))
 
-    def _save_one(self, release, feed_url, seen_at, classify, match) -> bool:
-        row = self.db.execute(
-            "SELECT id FROM releases WHERE source = ? AND release_id = ?",
-            [release.source, release.release_id],
-        ).fetchone()
-        if row:
-            row_id = row[0]
-        else:
-            classification = classify(release) if classify else None
-            original = self._original_of(release)
-            row_id = self._insert(release, seen_at, classification, original)
-            if match and classification and not original:
-                matches = match(release, classification, row_id)
-                self._queue_alerts(row_id, matches, seen_at)
-        if feed_url:
-            self.db.conn.execute(
-                "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
-                "VALUES (?, ?, ?)",
-                [row_id, feed_url, seen_at],
+    def save_release(
+        self,
+        release: Release,
+        *,
+        feed_url: str = "",
+        classify: Callable[[Release], Classification] | None = None,
+        seen_at: str | None = None,
+    ) -> SavedRelease:
+        """Store one release unless stored already (on a savepoint of its own); note its feed.
+
+        `classify` runs only for a release not yet stored. An exception from it (or a row the
+        database refuses) leaves nothing of this release behind and propagates.
+        """
+        seen_at = seen_at or self.clock()
+        with self.transaction():
+            row = self.db.conn.execute(
+                "SELECT id FROM releases WHERE source = ? AND release_id = ?",
+                [release.source, release.release_id],
+            ).fetchone()
+            if row:
+                saved = SavedRelease(row_id=row[0], new=False)
+            else:
+                classification = classify(release) if classify else None
+                original = self._original_of(release)
+                row_id = self._insert(release, seen_at, classification, original)
+                saved = SavedRelease(row_id, True, classification, original)
+            if feed_url:
+                self.db.conn.execute(
+                    "INSERT OR IGNORE INTO release_feeds (release, feed_url, first_seen) "
+                    "VALUES (?, ?, ?)",
+                    [saved.row_id, feed_url, seen_at],
+                )
+        return saved
+
+    def queue_alerts(
+        self, row_id: int, matches: Iterable[AlertTarget], now: str | None = None
+    ) -> None:
+        """Queue one pending alert per match of stored release `row_id` (one per channel).
+
+        Call it in the transaction that stored the release: a release is then never stored
+        without its alerts, nor alerted without being stored.
+        """
+        now = now or self.clock()
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO alerts (release, channel, rule, ticker, status, attempts, "
+                "next_attempt, created) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                [(row_id, m.channel, m.rule, m.ticker, now, now) for m in matches],
             )
-        return row is None
 
     def _original_of(self, release: Release) -> int | None:
         """A stored release this one repeats (an UPDATE, a correction, a copy), if any."""
@@ -263,24 +318,6 @@ class Store:
             [title_key(release.title), low, high],
         ).fetchone()
         return row[0] if row else None
-
-    def _queue_alerts(self, row_id: int, matches: Sequence[Match], now: str) -> None:
-        self.db["alerts"].insert_all(
-            (
-                {
-                    "release": row_id,
-                    "channel": m.channel,
-                    "rule": m.rule,
-                    "ticker": m.ticker,
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt": now,
-                    "created": now,
-                }
-                for m in matches
-            ),
-            ignore=True,
-        )
 
     def _insert(
         self,
@@ -612,10 +649,50 @@ class Store:
         """How many alerts are in each status."""
         return dict(self.db.execute("SELECT status, count(*) FROM alerts GROUP BY status"))
 
+    # ---- the daemon's row: the running (or last) `biomon run`, its heartbeat and alarm
+
+    def heartbeat(self, pid: int, now: str, *, started: bool = False) -> tuple[dict, str | None]:
+        """Write the daemon's heartbeat (and, `started`, a fresh start); return its row and the
+        newest successful poll of any feed."""
+        row: dict = {"id": 1, "pid": pid, "last_beat": now}
+        if started:
+            row |= {"started": now, "stopped": None, "alarm_since": None}
+        with self.transaction():
+            table = self.db["daemon"]
+            table.upsert(row, pk="id", alter=True)
+            state = table.get(1)
+            last_success = self.db.conn.execute("SELECT max(last_success) FROM feeds").fetchone()
+        return state, last_success[0]
+
+    def set_daemon_alarm(self, since: str | None) -> None:
+        """Record that the no-successful-poll alarm went out at `since` (None: it ended)."""
+        with self.transaction():
+            self.db.conn.execute("UPDATE daemon SET alarm_since = ? WHERE id = 1", [since])
+
+    def record_daemon_stop(self, now: str) -> None:
+        """Record a clean stop of the daemon."""
+        with self.transaction():
+            self.db.conn.execute("UPDATE daemon SET stopped = ?, pid = NULL WHERE id = 1", [now])
+
+    def daemon_row(self) -> dict:
+        """The daemon's row (pid, started, last_beat, stopped, alarm_since), {} if none ran."""
+        return next(iter(self.db.query("SELECT * FROM daemon WHERE id = 1")), {})
+
+    def poll_times(self) -> tuple[str | None, str | None]:
+        """The latest poll and the latest successful poll over all feeds (ISO UTC or None)."""
+        row = self.db.conn.execute("SELECT max(last_polled), max(last_success) FROM feeds")
+        return tuple(row.fetchone())  # type: ignore[return-value]
+
     # ---- reads
 
     def feeds(self) -> list[dict]:
+        """Every feed's row (state and last outcome), by URL."""
         return list(self.db["feeds"].rows_where(order_by="url"))
+
+    def polled_feeds(self) -> set[str]:
+        """URLs of the feeds polled at least once."""
+        rows = self.db.conn.execute("SELECT url FROM feeds WHERE last_polled IS NOT NULL")
+        return {row[0] for row in rows}
 
     def feed_dates(self, url: str, limit: int = 50) -> list[str]:
         """Publication times of the newest releases seen in one feed."""
@@ -640,6 +717,10 @@ class Store:
     def query(self, query: ReleaseQuery) -> list[dict]:
         """Releases matching `query`, newest first (or by relevance), decoded."""
         return [_decode(row) for row in run_query(self.db, query)]
+
+    def facet_counts(self, query: ReleaseQuery, top: int = 15) -> dict[str, list[tuple[str, int]]]:
+        """Counts by tag, ticker and month of the releases matching `query` (`biomon stats`)."""
+        return facet_counts(self.db, query, top)
 
     def matches(self, row_id: int, query: ReleaseQuery) -> bool:
         """True when stored release `row_id` matches `query` (alert rules with a query)."""
@@ -668,6 +749,60 @@ class Store:
             )
         ]
 
+    # ---- watchlist figures
+
+    @staticmethod
+    def _watch_releases(symbol: str, exchange: str, company: str) -> tuple[str, list]:
+        """SQL on `releases r` for one watch's releases, as its rule finds them: its ticker
+        (on `exchange` when given), or its company in the issuer's name; copies left out."""
+        found, params = [], []
+        if symbol:
+            on_exchange = " AND t.exchange = ?" if exchange else ""
+            found.append(
+                f"r.id IN (SELECT t.release FROM release_tickers t WHERE t.symbol = ?{on_exchange})"
+            )
+            params += [symbol, exchange] if exchange else [symbol]
+        if company:
+            found.append("instr(lower(r.issuer), ?) > 0")
+            params.append(company.lower())
+        if not found:
+            return "0", []
+        return f"r.duplicate_of IS NULL AND ({' OR '.join(found)})", params
+
+    def watch_last_release(self, symbol: str, exchange: str = "", company: str = "") -> dict | None:
+        """The newest release of a watch (see `_watch_releases`), or None."""
+        where, params = self._watch_releases(symbol, exchange, company)
+        rows = self.db.query(
+            "SELECT r.id, r.source, r.release_id, r.url, r.title, r.published_utc, r.sort_time, "
+            f"r.primary_tag FROM releases r WHERE {where} "
+            "ORDER BY r.sort_time DESC, r.id DESC LIMIT 1",
+            params,
+        )
+        return next(iter(rows), None)
+
+    def watch_tag_counts(
+        self, symbol: str, exchange: str, company: str, since: str
+    ) -> tuple[int, dict[str, int]]:
+        """A watch's releases published (or, undated, first seen) since `since` (ISO UTC):
+        how many, and how many carry each tag (most first)."""
+        where, params = self._watch_releases(symbol, exchange, company)
+        total = self.db.execute(
+            f"SELECT count(*) FROM releases r WHERE {where} AND r.sort_time >= ?", [*params, since]
+        ).fetchone()[0]
+        rows = self.db.execute(
+            "SELECT g.tag, count(*) FROM releases r JOIN release_tags g ON g.release = r.id "
+            f"WHERE {where} AND r.sort_time >= ? GROUP BY g.tag ORDER BY count(*) DESC, g.tag",
+            [*params, since],
+        ).fetchall()
+        return total, dict(rows)
+
+    def watch_alert_counts(self, rule: str) -> dict[str, int]:
+        """How many alerts a watch (by its label, as alerts record it) has in each status."""
+        rows = self.db.execute(
+            "SELECT status, count(*) FROM alerts WHERE rule = ? GROUP BY status", [rule]
+        ).fetchall()
+        return dict(rows)
+
 
 _STATE_FIELDS = frozenset(f.name for f in fields(FeedState))
 
@@ -693,6 +828,7 @@ def _decode(row: dict) -> dict:
     return row
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """An exception as "Type: message" on one line (at most 300 characters)."""
     text = " ".join(str(error).split()) or type(error).__name__
     return f"{type(error).__name__}: {text}"[:300]

@@ -97,11 +97,12 @@ def queue_alerts(db: Path, count: int) -> None:
                 published_raw="", tickers=(Ticker("NASDAQ", "CLRB"),),
             )
         )  # fmt: skip
-    store.save_releases(
-        releases,
-        classify=lambda r: __import__("monitor.classify", fromlist=["x"]).classify(r.title, r.text),
-        match=lambda r, c, row_id: [Match("email", "CLRB", "CLRB")],
-    )
+    from monitor.classify import classify
+
+    with store.transaction():
+        for release in releases:
+            saved = store.save_release(release, classify=lambda r: classify(r.title, r.text))
+            store.queue_alerts(saved.row_id, [Match("email", "CLRB", "CLRB")])
     store.close()
 
 
