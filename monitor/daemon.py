@@ -123,8 +123,14 @@ def in_busy_hours(config: Config, now: datetime) -> bool:
 class Daemon:
     """The long-running poller. `run()` returns the exit status."""
 
-    def __init__(self, config_path: Path, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        now: Callable[[], datetime] | None = None,
+        db_path: Path | None = None,
+    ) -> None:
         self.config_path = Path(config_path)
+        self.db_path = Path(db_path).resolve() if db_path else None  # `biomon --db X run`
         self.now = now or (lambda: datetime.now(UTC))
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
@@ -142,8 +148,11 @@ class Daemon:
 
     # ---- lifecycle
 
+    def _load(self) -> Config:
+        return _with_db(load_config(self.config_path), self.db_path)
+
     def run(self) -> int:
-        self.config = load_config(self.config_path)
+        self.config = self._load()
         self.config_stamp = _stamp(self.config_path)
         self.instance = InstanceLock(self.config.storage.path)
         self.instance.acquire()
@@ -417,7 +426,7 @@ class Daemon:
         self.reload_requested.clear()
         self.config_stamp = stamp
         try:
-            config = load_config(self.config_path)
+            config = self._load()
             rules = tag_rules_for(config)
         except ConfigError as error:
             log.error("config error: %s (keeping the last good config)", error)
@@ -500,6 +509,15 @@ def _stamp(path: Path) -> tuple[float, int] | None:
     except OSError:
         return None
     return info.st_mtime, info.st_size
+
+
+def _with_db(config: Config, db_path: Path | None) -> Config:
+    """The config with `--db` in place of `[storage] path`, when given."""
+    if db_path is None:
+        return config
+    from dataclasses import replace
+
+    return replace(config, storage=replace(config.storage, path=db_path))
 
 
 def _with_storage(config: Config, old: Config) -> Config:

@@ -223,3 +223,22 @@ def test_json_logs_are_one_object_per_line(world):
     records = [json.loads(line) for line in daemon.text().splitlines() if line.strip()]
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert any("5 new, 0 stored, 0 failed" in r["message"] for r in records)
+
+
+def test_db_option_chooses_the_daemons_database(world):
+    server, smtp, write, start, tmp_path = world
+    config = write()
+    other = tmp_path / "elsewhere.db"
+    daemon = Daemon(config)
+    daemon.handle = open(daemon.log, "a")  # noqa: SIM115
+    daemon.process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--db", str(other), "run"],
+        stdout=daemon.handle, stderr=subprocess.STDOUT, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        daemon.wait_log("5 new, 0 stored")
+        with sqlite3.connect(other) as db:
+            assert db.execute("SELECT count(*) FROM releases").fetchone()[0] == 5
+        assert not (tmp_path / "biomon.db").exists()
+    finally:
+        assert daemon.stop() == 0

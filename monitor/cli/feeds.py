@@ -282,7 +282,7 @@ def run(obj: Context, log_format: str, verbose: int) -> None:
     setup_logging(log_format, obj.verbose + verbose)
     if not obj.choice.found:
         obj.config  # noqa: B018 (no config anywhere: the one-line error, exit 2)
-    sys.exit(Daemon(obj.config_path).run())
+    sys.exit(Daemon(obj.config_path, db_path=obj.db_path).run())
 
 
 @cli.command()
