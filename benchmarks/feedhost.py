@@ -3,11 +3,12 @@
     with FeedHost(count=40, hosts=1, latency=0.02) as host:
         host.urls              # feed i on 127.0.0.(1 + i % hosts)
         host.advance(0.05)     # one new release on every 20th feed
+        host.bump(7)           # one new release on feed 7; its title
         host.counts()          # (requests, 304 answers) so far
         host.log()             # [(unix time, feed index, status), ...] so far
 
 The servers speak HTTP/1.1 with keep-alive, as the wires' servers do (`keep_alive=False`: one
-connection per request, HTTP/1.0). Each answer waits `latency` seconds (a network round trip)
+connection per request). Each answer waits `latency` seconds (a network round trip)
 and carries an ETag; a request with the current ETag gets 304 Not Modified. The servers run in
 a process of their own, so a poller measured in this process does not share its interpreter,
 and a daemon measured through /proc does not count their work.
@@ -15,11 +16,11 @@ and a daemon measured through /proc does not count their work.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,6 +60,12 @@ class Feeds:
             changed += 1
         return changed
 
+    def bump(self, index: int) -> str:
+        """One new release on feed `index`; return its title."""
+        self.version[index] += 1
+        self.bodies[index] = self._body(index, self.version[index])
+        return f"Feed {index} release {self.version[index] + self.items}"
+
     def etag(self, index: int) -> str:
         return f'"{index}-{self.version[index]}"'
 
@@ -68,57 +75,61 @@ def _serve(count: int, hosts: int, latency: float, keep_alive: bool, items: int,
     log: list[tuple[float, int, int]] = []
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
-
-        def do_GET(self) -> None:  # noqa: N802
-            index = int(self.path.rsplit("/", 1)[-1])
-            if latency:
-                time.sleep(latency)
-            etag = feeds.etag(index)
-            fresh = self.headers.get("If-None-Match") == etag
-            with lock:
-                log.append((time.time(), index, 304 if fresh else 200))
-            body = b"" if fresh else feeds.bodies[index]
-            self.send_response(304 if fresh else 200)
-            self.send_header("ETag", etag)
-            if not fresh:
-                self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # A small HTTP/1.1 server on asyncio: one thread for every connection of every host,
+        # so that the servers' own cost stays small beside the pollers measured.
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                index = int(lines[0].split()[1].rsplit("/", 1)[-1])
+                asked = next((line.split(":", 1)[1].strip() for line in lines[1:]
+                              if line.lower().startswith("if-none-match:")), None)  # fmt: skip
+                if latency:
+                    await asyncio.sleep(latency)
+                etag = feeds.etag(index)
+                fresh = asked == etag
+                with lock:
+                    log.append((time.time(), index, 304 if fresh else 200))
+                body = b"" if fresh else feeds.bodies[index]
+                status = "304 Not Modified" if fresh else "200 OK"
+                kind = "" if fresh else "Content-Type: application/rss+xml\r\n"
+                close = "" if keep_alive else "Connection: close\r\n"
+                writer.write(
+                    f"HTTP/1.1 {status}\r\nETag: {etag}\r\n{kind}{close}"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+                )
+                await writer.drain()
+                if not keep_alive:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        finally:
+            writer.close()
 
-    servers = []
-    for h in range(hosts):
-        server = ThreadingHTTPServer((f"127.0.0.{h + 1}", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()  # fmt: skip
-        servers.append(server)
-    pipe.send(
-        [
-            f"http://127.0.0.{i % hosts + 1}:{servers[i % hosts].server_address[1]}/feed/{i}"
-            for i in range(count)
-        ]
-    )
+    loop = asyncio.new_event_loop()
+    servers = [
+        loop.run_until_complete(asyncio.start_server(answer, f"127.0.0.{h + 1}", 0))
+        for h in range(hosts)
+    ]
+    ports = [server.sockets[0].getsockname()[1] for server in servers]
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    pipe.send([f"http://127.0.0.{i % hosts + 1}:{ports[i % hosts]}/feed/{i}" for i in range(count)])
     while True:
         command, argument = pipe.recv()
         if command == "stop":
             break
         if command == "advance":
             pipe.send(feeds.advance(argument))
+        elif command == "bump":
+            pipe.send(feeds.bump(argument))
         elif command == "counts":
             with lock:
                 pipe.send((len(log), sum(1 for entry in log if entry[2] == 304)))
         elif command == "log":
             with lock:
                 pipe.send(list(log))
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    loop.call_soon_threadsafe(loop.stop)
 
 
 class FeedHost:
@@ -131,6 +142,7 @@ class FeedHost:
             target=_serve, args=(count, hosts, latency, keep_alive, items, there), daemon=True
         )
         self.urls: list[str] = []
+        self.lock = threading.Lock()  # one question at a time on the pipe
 
     def __enter__(self) -> FeedHost:
         self.process.start()
@@ -142,12 +154,17 @@ class FeedHost:
         self.process.join(10)
 
     def _ask(self, command: str, argument=None):
-        self.here.send((command, argument))
-        return self.here.recv()
+        with self.lock:
+            self.here.send((command, argument))
+            return self.here.recv()
 
     def advance(self, share: float) -> int:
         """Add one release to every (1/share)th feed; return how many feeds changed."""
         return self._ask("advance", share)
+
+    def bump(self, index: int) -> str:
+        """Add one release to feed `index`; return its title."""
+        return self._ask("bump", index)
 
     def counts(self) -> tuple[int, int]:
         """(requests answered, of which 304 Not Modified) so far."""

@@ -2,8 +2,9 @@
 
     python benchmarks/politeness.py [--feeds 40] [--latency 0.02] [--interval 60] [--cycles 2]
 
-Defaults throughout: host_gap 0.5 s, per_host 2, workers 16, interval 60 s; the feeds answer
-from one loopback host (benchmarks/feedhost.py), `--latency` late, with ETags.
+Defaults throughout: host_gap 0.5 s, per_host 2, workers 16, interval 60 s (and
+`idle_interval` = interval: every slot polled, busy hours or not); the feeds answer from one
+loopback host (benchmarks/feedhost.py), `--latency` late, with ETags.
 
 1. The pass `biomon poll --once` makes (`Poller.poll` over all 40): after a first pass that
    stores the backlogs, a steady pass gets 40 answers 304. It is bound by politeness alone:
@@ -41,8 +42,10 @@ from monitor.store import Store  # noqa: E402
 
 def write_config(path: Path, urls: list[str], interval: int) -> Path:
     listed = ", ".join(f'"{u}"' for u in urls)
+    # idle_interval = interval: every slot is polled, also outside the busy hours.
     path.write_text(
         f'[storage]\npath = "biomon.db"\n[poll]\ninterval = {interval}\nfeeds = [{listed}]\n'
+        f"[daemon]\nidle_interval = {interval}\n"
     )
     return path
 

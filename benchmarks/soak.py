@@ -2,7 +2,7 @@
 
     python benchmarks/soak.py            # 30 minutes
     python benchmarks/soak.py --quick    # 2 minutes
-    python benchmarks/soak.py --minutes 3 --feeds 100 --source /tmp/old-biomon   # another tree
+    python benchmarks/soak.py --minutes 3 --source /tmp/old-biomon   # the daemon of another tree
 
 The feeds answer with ETags from a process of their own (benchmarks/feedhost.py: HTTP/1.1
 keep-alive, one loopback host by default). First half: the feeds do not change (what a monitor
@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1)
     parser.add_argument("--interval", type=int, default=1)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--per-host", type=int, default=2)
     parser.add_argument("--http10", action="store_true", help="one connection per request")
     parser.add_argument("--source", type=Path, help="run the daemon from this source tree")
     args = parser.parse_args()
@@ -106,7 +107,7 @@ def main() -> None:
         config = workdir / "biomon.toml"
         config.write_text(
             f'[storage]\npath = "biomon.db"\n[poll]\ninterval = {args.interval}\nhost_gap = 0\n'
-            f"per_host = 8\nworkers = {args.workers}\nfeeds = [{listed}]\n"
+            f"per_host = {args.per_host}\nworkers = {args.workers}\nfeeds = [{listed}]\n"
             '[[watch]]\nticker = "CLRB"\n[notify.desktop]\nenabled = true\n'
             f"[daemon]\nidle_interval = {args.interval}\n"
         )
@@ -141,7 +142,8 @@ def main() -> None:
     peak = max(s[0] for s in samples)
     print(
         f"soak: {args.feeds} feeds on {args.hosts} host(s), interval {args.interval} s, "
-        f"host_gap 0, workers {args.workers}, {'HTTP/1.0' if args.http10 else 'keep-alive'}, "
+        f"host_gap 0, per_host {args.per_host}, workers {args.workers}, "
+        f"{'a connection per request' if args.http10 else 'keep-alive'}, "
         f"{minutes:g} min; {end['requests']:,} requests served; exit {code}"
         + (f"; daemon from {args.source}" if args.source else "")
     )

@@ -336,7 +336,7 @@ class Daemon:
                 now.timestamp(), every=idle, quiet=lambda: not in_busy_hours(self.config, now)
             )
             self.passes_running += bool(urls)
-            next_at = self.slots.next_due()
+            next_at = self.slots.next_due(now.timestamp())
         if urls:
             self.passes.submit(self._guarded(lambda: self._pass(urls), "poll"))
         if next_at is None:
@@ -348,9 +348,14 @@ class Daemon:
             report = self.poller.poll(urls)
         finally:
             with self.schedule_lock:
+                # Look again now if this pass held back a tick or feeds due meanwhile.
+                wake = self.passes_running >= MAX_PASSES or self.slots.overdue(
+                    urls, self.now().timestamp()
+                )
                 self.slots.finished(urls)
                 self.passes_running -= 1
-            self.poll_wanted.set()  # its feeds may be due again, and a pass may start
+            if wake:
+                self.poll_wanted.set()
         if report.new:
             self.deliver_wanted.set()  # alert latency is poll latency: send what it queued now
 

@@ -182,7 +182,7 @@ class Poller:
             remaining = len(due)
             while remaining and not self.should_stop():
                 try:
-                    batch = [finished.get(timeout=0.5)]
+                    batch = [finished.get(timeout=2.0)]
                 except queue.Empty:
                     continue  # look at should_stop again
                 if remaining > 1 and not finished.empty():

@@ -216,10 +216,15 @@ class Slots:
         self.in_flight.update(taken)
         return tuple(taken)
 
-    def next_due(self) -> float | None:
-        """When the next feed not in flight is due (None: no such feed)."""
-        waiting = [at for url, at in self.due.items() if url not in self.in_flight]
+    def next_due(self, now: float) -> float | None:
+        """When to look again: the earliest due time, leaving out feeds in flight that are
+        overdue already (the end of their pass says when: see `overdue`). None: no feeds."""
+        waiting = [at for url, at in self.due.items() if at > now or url not in self.in_flight]
         return min(waiting) if waiting else None
+
+    def overdue(self, urls: Iterable[str], now: float) -> bool:
+        """True when any of `urls` (feeds in a pass) came due again meanwhile."""
+        return any(self.due.get(url, now + 1) <= now for url in urls)
 
     def finished(self, urls: Iterable[str]) -> None:
         """The pass over `urls` is over: they may be taken again."""

@@ -119,22 +119,27 @@ def test_a_feed_in_a_pass_is_not_taken_again_until_the_pass_is_over():
     slots = Slots()
     slots.plan([url], 1, now=T0)
     assert slots.take(T0) == (url,)
+    assert not slots.overdue([url], T0 + 0.9)
     assert slots.take(T0 + 5) == ()  # a slow host: five slots went by
+    assert slots.overdue([url], T0 + 5)  # the daemon looks again when the pass ends
     slots.finished([url])
     assert slots.take(T0 + 5.1) == (url,)
     assert slots.take(T0 + 5.2) == ()  # and its next slot is still ahead
 
 
-def test_the_next_due_feed_is_the_earliest_not_in_a_pass():
+def test_the_daemon_looks_again_at_the_next_due_time_or_when_an_overdue_pass_ends():
     urls = wire(3)
     slots = Slots()
     slots.plan(urls, 60, now=T0, polled=urls)
     first = min(slots.due.values())
-    assert slots.next_due() == first
-    taken = slots.take(first)
-    assert slots.next_due() == min(at for url, at in slots.due.items() if url not in taken)
-    slots.finished(taken)
-    assert slots.next_due() == min(slots.due.values()) > first
+    assert slots.next_due(T0) == first
+    (taken,) = slots.take(first)
+    assert slots.next_due(first) == min(slots.due.values())  # also the one in flight: its slot
+    slow = slots.due[taken] + 1  # its pass is still running at its next slot
+    assert slots.next_due(slow) == min(at for url, at in slots.due.items() if url != taken)
+    assert slots.overdue([taken], slow)
+    slots.finished([taken])
+    assert slots.next_due(slow) <= slow and taken in slots.take(slow)  # at the next look
 
 
 @pytest.mark.parametrize("quiet, polls", [(True, 2), (False, 8)])
