@@ -257,6 +257,51 @@ def summary_html(entry: Any) -> str:
     return html
 
 
+def rss_release(
+    entry: Any,
+    source: str,
+    release_id: str,
+    feed_url: str,
+    *,
+    now: datetime | None,
+    notes: list[str] | None,
+    subjects: tuple[str, ...],
+    url_of: Callable[[str], str] = lambda url: url,
+    tickers_of: Callable[[str], tuple[Ticker, ...]] | None = None,
+) -> Release:
+    """One RSS item of a wire whose feed carries a summary (its text until the page is read).
+
+    Problems with the item that do not lose it (a clipped title, a date out of range) are
+    appended to `notes`.
+    """
+    problems = notes if notes is not None else []
+    html = summary_html(entry)
+    body = clean_text(html_to_text(html))
+    title = clip_title(text(entry.get("title")), problems)
+    raw, parsed = entry_date(entry)
+    published, date_problem = published_utc(raw, parsed, now)
+    raw = one_line(raw, MAX_FIELD)
+    if date_problem:
+        problems.append(f"{date_problem}: {raw!r}")
+    link = one_line(text(entry.get("link")) or text(entry.get("id")), MAX_URL)
+    extra = {"tickers": tickers_of(body)} if tickers_of else {}
+    return Release(
+        source=source,
+        release_id=release_id,
+        url=url_of(link),
+        title=title,
+        summary_html=html,
+        text=body,
+        published_utc=published,
+        published_raw=raw,
+        issuer=issuer_of(entry),
+        language=one_line(text(entry.get("language")), 35),
+        subjects=subjects,
+        feed_url=feed_url,
+        **extra,
+    )
+
+
 def issuer_of(entry: Any) -> str:
     contributors = entry.get("contributors") or ()
     issuer = (contributors[0].get("name") if contributors else "") or entry.get("author")

@@ -23,21 +23,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from monitor.html import clean_text, html_to_text, one_line
+from monitor.html import one_line
 from monitor.models import Release, Ticker
 from monitor.sources.base import (
-    MAX_FIELD,
-    MAX_URL,
     Source,
-    clip_title,
-    entry_date,
     fallback_id,
-    issuer_of,
     page_text,
-    published_utc,
+    rss_release,
     strip_query,
     subjects_of,
-    summary_html,
     text,
 )
 from monitor.tickers import dateline_tickers
@@ -119,30 +113,16 @@ def entry_to_release(
     notes: list[str] | None = None,
 ) -> Release:
     """One Business Wire RSS item as a Release (the text is the summary until the page is read)."""
-    problems = notes if notes is not None else []
-    html = summary_html(entry)
-    body = clean_text(html_to_text(html))
-    title = clip_title(text(entry.get("title")), problems)
-    raw, parsed = entry_date(entry)
-    published, date_problem = published_utc(raw, parsed, now)
-    raw = one_line(raw, MAX_FIELD)
-    if date_problem:
-        problems.append(f"{date_problem}: {raw!r}")
-    link = one_line(text(entry.get("link")) or text(entry.get("id")), MAX_URL)
-    return Release(
-        source=SOURCE,
-        release_id=release_id(entry),
-        url=canonical_url(link),
-        title=title,
-        summary_html=html,
-        text=body,
-        published_utc=published,
-        published_raw=raw,
-        issuer=issuer_of(entry),
-        language=one_line(text(entry.get("language")), 35),
+    return rss_release(
+        entry,
+        SOURCE,
+        release_id(entry),
+        feed_url,
+        now=now,
+        notes=notes,
         subjects=subjects_of(entry),
-        tickers=tickers_in_text(body),
-        feed_url=feed_url,
+        url_of=canonical_url,
+        tickers_of=tickers_in_text,
     )
 
 
