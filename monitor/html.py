@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
 
 # Marking block boundaries in the markup is far cheaper than walking the parsed tree.
 _BLOCK_TAG = re.compile(
-    r"<(?:/?(?:p|div|li|tr|h[1-6]|table|ul|ol|pre|blockquote)\b[^>]*|br\s*/?)>", re.IGNORECASE
+    r"<(?:/?(?:p|div|li|tr|h[1-6]|table|ul|ol|pre|blockquote)\b[^>]*|br\b[^>]*)>", re.IGNORECASE
 )
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _MANY_BREAKS = re.compile(r"\n{3,}")

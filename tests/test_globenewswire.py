@@ -147,3 +147,11 @@ def test_plain_text_keeps_paragraphs_and_collapses_every_kind_of_space():
     assert html_to_text(html) == (
         "ROCKVILLE, Md., Dec. 1, 2026 (GLOBE NEWSWIRE) --\nAcme Inc.\n\nSecond\nline\n\nOne"
     )
+
+
+def test_a_line_break_with_attributes_still_breaks_the_line():
+    # Wires write <br class="..."> and <BR CLEAR=all>; read as text they must not glue words.
+    from monitor.html import html_to_text
+
+    html = '<p>Chief Executive Officer<br class="dnr">Acme Inc.<BR CLEAR=all>Boston</p><brand>'
+    assert html_to_text(html) == "Chief Executive Officer\nAcme Inc.\nBoston"
