@@ -57,7 +57,14 @@ class Score:
     false_alarms: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
-        for name in ("releases", "labelled", "predicted", "matched", "kind_wrong", "program_agrees"):
+        for name in (
+            "releases",
+            "labelled",
+            "predicted",
+            "matched",
+            "kind_wrong",
+            "program_agrees",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.misses += other.misses
         self.false_alarms += other.false_alarms
@@ -123,8 +130,7 @@ def score_release(release_id: str, labels: list[dict], predicted: tuple[Catalyst
 
 def load(releases_path: Path, labels_path: Path) -> list[tuple[dict, dict]]:
     releases = {
-        item["id"]: item
-        for item in map(json.loads, releases_path.read_text().splitlines())
+        item["id"]: item for item in map(json.loads, releases_path.read_text().splitlines())
     }
     pairs = []
     for line in labels_path.read_text().splitlines():

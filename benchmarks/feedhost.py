@@ -97,7 +97,8 @@ def _serve(count: int, hosts: int, latency: float, keep_alive: bool, items: int,
                 close = "" if keep_alive else "Connection: close\r\n"
                 writer.write(
                     f"HTTP/1.1 {status}\r\nETag: {etag}\r\n{kind}{close}"
-                    f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
                 )
                 await writer.drain()
                 if not keep_alive:

@@ -107,7 +107,9 @@ def main() -> None:
         f"feeds {args.feeds}, hosts {args.hosts}, latency {args.latency * 1000:.0f} ms, "
         f"workers {args.workers}, per_host 2, host_gap 0"
     )
-    print(f"speed-up vs one by one:                   {results['biomon, one by one'] / concurrent:6.1f}x")
+    print(
+        f"speed-up vs one by one:                   {results['biomon, one by one'] / concurrent:6.1f}x"
+    )
     print(f"speed-up vs naive with ETags (target 20x): {with_etags / concurrent:6.1f}x")
     print(f"speed-up vs naive without validators:     {naive / concurrent:6.1f}x")
 

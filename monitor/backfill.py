@@ -1,4 +1,6 @@
-"""Backfill: page GlobeNewswire organization feeds back (`/max/N/start/M`) to load older releases.
+"""Backfill: page a feed back (its source's paging: GlobeNewswire `/max/N/start/M`, EDGAR
+`&start=M&count=N`) to load older releases. A wire whose feeds are rolling windows (PR Newswire,
+Business Wire) cannot be paged back: its feeds are skipped with a note.
 
 Walks a feed from its newest page down. Pages the database already holds are walked through;
 once the walk has found releases new to the database, the first release it already had means the
@@ -16,6 +18,7 @@ from monitor.errors import FeedError
 from monitor.parse import parse_feed
 from monitor.poller import Poller
 from monitor.schedule import iso
+from monitor.sources import globenewswire
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,8 @@ class BackfillReport:
 
 
 def page_url(url: str, size: int, start: int) -> str:
-    return f"{url.rstrip('/')}/max/{size}/start/{start}"
+    """GlobeNewswire's page of `size` items from item `start` (its source's paging)."""
+    return globenewswire.PLUGIN.paging.page_url(url, size, start) or url
 
 
 def backfill_feed(
@@ -41,6 +45,11 @@ def backfill_feed(
 ) -> BackfillReport:
     """Backfill one feed; `on_page(url, pages, new)` after every page."""
     store, size = poller.store, poller.config.poll.page_size
+    source = poller.source_of(url)
+    if not source.paging.pages:
+        return BackfillReport(
+            url, outcome=f"skipped: {source.name} feeds keep only their latest items (no paging)"
+        )
     progress = store.backfill_state(url)
     if progress["done"] and not again:
         return BackfillReport(url, outcome=f"already complete ({progress['done']}); --again")
@@ -50,26 +59,27 @@ def backfill_feed(
     pages = new = 0
     outcome = "page limit"
     while pages < max_pages:
-        address = page_url(target, size, start)
+        address = source.paging.page_url(target, size, start) or target
         result = poller.fetch(store.feed_state(url), address)
         if not result.ok:
             return BackfillReport(url, pages, new, "interrupted", f"{address}: {result.error}")
         try:
-            parsed = parse_feed(address, result.body, result.content_type)
+            parsed = parse_feed(address, result.body, result.content_type, source=source)
         except FeedError as error:
             return BackfillReport(url, pages, new, "interrupted", f"{address}: {error.reason}")
         pages += 1
         if not parsed.releases:
             outcome = "end of feed"
             break
-        with poller.lock:
-            source = parsed.releases[0].source
-            known = store.known_ids(source, [r.release_id for r in parsed.releases])
-            saved = store.save_releases(parsed.releases, feed_url=url, classify=poller.classify)
+        releases = poller.keep_releases(source, parsed.releases, url)
+        with poller.lock, store.transaction():
+            known = store.known_ids(source.name, [r.release_id for r in releases])
+            # Through the poller: a cut summary's page is queued (filled by the next poll).
+            saved = poller.save_releases(releases, url, alerting=False)
         new += saved.new
         # Feed order is newest first: a known release after new ones joins the stored history.
         reached = False
-        for release in parsed.releases:
+        for release in releases:
             if release.release_id not in known:
                 found_new = True
             elif found_new:

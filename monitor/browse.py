@@ -148,6 +148,17 @@ def metadata(db_path: Path | str) -> dict:
                     "release_tags": {"facets": ["tag"]},
                     "release_tickers": {"facets": ["symbol", "exchange"]},
                     "alerts": {"sort_desc": "created", "facets": ["status", "channel"]},
+                    "catalysts": {
+                        "description": (
+                            "The catalyst calendar: dated upcoming events the releases announced, "
+                            "with the sentence saying so; met_release is the release reporting it."
+                        ),
+                        "sort": "window_start",
+                        "label_column": "program",
+                        "facets": ["kind", "ticker", {"month": "window_start"}],
+                        "size": 100,
+                    },
+                    "catalyst_changes": {"sort_desc": "changed", "facets": ["catalyst"]},
                     "daemon": {"hidden": True},
                     "channel_state": {"hidden": True},
                 },
@@ -464,7 +475,9 @@ def _render_cell(row, value, column, table, database, datasette):
                 for s in symbols
             )
         )
-    if column == "summary_html":  # the feed's HTML: the text above says the same
+    # The feed's HTML, folded away (the text above says the same); releases stored since schema
+    # 11 keep none.
+    if column == "summary_html" and value:
         return Markup(
             f"<details><summary>the feed's HTML ({len(value):,} characters)</summary>"
             f"<pre>{escape(value)}</pre></details>"

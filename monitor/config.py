@@ -45,6 +45,9 @@ class PollConfig:
     stale_after: float = 86400.0  # stale when no success for this many seconds
     page_size: int = 50  # items per page when paging back (GlobeNewswire /max/N/start/M)
     page_limit: int = 20  # pages fetched at most when filling a gap
+    # Article pages (wires whose feed cuts the text: PR Newswire, Business Wire, SEC exhibits)
+    article_max_bytes: int = 5 * 1024 * 1024  # a larger page fails (the summary stays)
+    article_attempts: int = 8  # failed fetches of one page before it is given up
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class WatchConfig:
     paging: bool = False  # its feeds take GlobeNewswire's /max/N/start/M, so gaps can be filled
     query: str = ""  # a query (or @saved-query) the release must also match
     cik: int | None = None  # SEC's Central Index Key (EDGAR); `biomon watch add` fills it
+    remind_days: tuple[int, ...] = ()  # alert this many days before a catalyst window opens
 
     @property
     def label(self) -> str:
@@ -156,11 +160,27 @@ class DaemonConfig:
 SEC_BASE_URL = "https://www.sec.gov"
 
 
+# EDGAR's latest-filings feeds: every company's new filings of one form, newest first. Two
+# requests per pass whatever the watchlist's size (per-company feeds are for backfill only).
+SEC_LATEST_PATH = "/cgi-bin/browse-edgar?action=getcurrent&type={form}&count=100&output=atom"
+SEC_LATEST_FORMS = ("8-K", "6-K")  # `type=` is a prefix filter: 8-K/A and 6-K/A come along
+
+
 @dataclass(frozen=True)
 class SourcesConfig:
     """[sources.<wire>]: where a wire's fixed URLs are, for mirrors and tests."""
 
     sec_base_url: str = SEC_BASE_URL  # [sources.sec] base_url: the ticker map, EDGAR
+    sec_enabled: bool = False  # [sources.sec] enabled: poll EDGAR's latest filings
+    sec_user_agent: str = ""  # [sources.sec] user_agent; "" means [poll] user_agent
+
+    def sec_latest_feeds(self) -> tuple[str, ...]:
+        """EDGAR's latest 8-K and 6-K filings feeds ([sources.sec] enabled), else none."""
+        if not self.sec_enabled:
+            return ()
+        return tuple(
+            self.sec_base_url + SEC_LATEST_PATH.format(form=form) for form in SEC_LATEST_FORMS
+        )
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,10 @@ class Config:
     tag_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
     new_tags: tuple[str, ...] = ()  # [classify] new_tags: tags the user adds to the built-in ones
     sources: SourcesConfig = SourcesConfig()  # [sources.<wire>]
+    ics_path: Path | None = None  # [catalysts] ics_path: `biomon run` keeps this .ics current
+    # Feeds whose wire is named explicitly (`{ url = "...", source = "prnewswire" }`) or implied
+    # (EDGAR's latest-filings feeds of [sources.sec]); any other feed's wire is its host's.
+    feed_sources: tuple[tuple[str, str], ...] = ()
 
     def saved_query(self, name: str) -> str | None:
         """The text of the saved query `name` (with or without a leading @), if any."""
@@ -186,11 +210,24 @@ class Config:
         return frozenset(url for watch in self.watch if watch.paging for url in watch.feeds)
 
     def feed_urls(self) -> tuple[str, ...]:
-        """Every feed to poll, broad feeds first, each once."""
+        """Every feed to poll, broad feeds first, each once (EDGAR's latest filings last)."""
         urls = list(self.poll.feeds)
         for watch in self.watch:
             urls.extend(watch.feeds)
+        urls.extend(self.sources.sec_latest_feeds())
         return tuple(dict.fromkeys(urls))
+
+    def source_name(self, url: str) -> str | None:
+        """The wire `url` was named with in the config, or None (its host decides)."""
+        named = dict(self.feed_sources)
+        if url in named:
+            return named[url]
+        return "sec" if url in self.sources.sec_latest_feeds() else None
+
+    @property
+    def sec_user_agent(self) -> str:
+        """The User-Agent of every request to SEC: [sources.sec] user_agent, else [poll]'s."""
+        return self.sources.sec_user_agent or self.poll.user_agent
 
 
 def user_config_path() -> Path:
@@ -283,7 +320,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     check.keys(
         data,
         "",
-        {"storage", "poll", "watch", "classify", "notify", "daemon", "queries", "sources"},
+        {"storage", "poll", "watch", "classify", "notify", "daemon", "queries", "sources"}
+        | {"catalysts"},
     )
     base = path.parent
 
@@ -303,7 +341,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     poll_config = PollConfig(
         interval=check.get(poll, "poll", "interval", int, 60, minimum=1),
         user_agent=check.get(poll, "poll", "user_agent", str, DEFAULT_USER_AGENT, nonempty=True),
-        feeds=check.urls(poll, "poll", "feeds"),
+        feeds=check.feeds(poll, "poll", "feeds"),
         timeout=float(check.get(poll, "poll", "timeout", (int, float), 20.0, minimum=0.1)),
         max_bytes=check.get(
             poll, "poll", "max_bytes", int, 15 * 1024 * 1024, minimum=1024, maximum=2**32
@@ -316,6 +354,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         stale_after=float(check.get(poll, "poll", "stale_after", number, 86400, minimum=60)),
         page_size=check.get(poll, "poll", "page_size", int, 50, minimum=1, maximum=1000),
         page_limit=check.get(poll, "poll", "page_limit", int, 20, minimum=1),
+        article_max_bytes=check.get(
+            poll, "poll", "article_max_bytes", int, 5 * 1024 * 1024, minimum=1024, maximum=2**32
+        ),
+        article_attempts=check.get(
+            poll, "poll", "article_attempts", int, 8, minimum=1, maximum=100
+        ),
     )
 
     classify = check.table(data, "classify")
@@ -332,6 +376,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     watch_configs = tuple(check.watch(entry, f"watch[{i}]") for i, entry in enumerate(watches))
     check.unique_tickers(watch_configs)
     notify = check.routes(notify, watch_configs)
+    sources = _sources_config(check, data.get("sources", {}))
+    _check_sec_contact(check, sources, poll_config)
     return Config(
         path=path,
         storage=StorageConfig(
@@ -345,7 +391,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         queries=queries,
         tag_patterns=tag_patterns,
         new_tags=check.new_tags,
-        sources=_sources_config(check, data.get("sources", {})),
+        sources=sources,
+        feed_sources=tuple(check.feed_sources.items()),
+        ics_path=_ics_path(check, check.table(data, "catalysts"), base),
     )
 
 
@@ -453,12 +501,54 @@ def _sources_config(check: _Checker, table: Any) -> SourcesConfig:
     sec = table.get("sec", {})
     if not isinstance(sec, dict):
         raise check.fail("sources.sec", f"must be a table ([sources.sec]), got {_type_name(sec)}")
-    check.keys(sec, "sources.sec", {"base_url"})
+    check.keys(sec, "sources.sec", {"base_url", "enabled", "user_agent"})
     base_url = check.get(sec, "sources.sec", "base_url", str, SEC_BASE_URL, nonempty=True).strip()
     problem = _url_problem(base_url)
     if problem:
         raise check.fail("sources.sec.base_url", problem)
-    return SourcesConfig(sec_base_url=base_url.rstrip("/"))
+    return SourcesConfig(
+        sec_base_url=base_url.rstrip("/"),
+        sec_enabled=check.get(sec, "sources.sec", "enabled", bool, False),
+        sec_user_agent=check.get(sec, "sources.sec", "user_agent", str, "", nonempty=True).strip(),
+    )
+
+
+def _check_sec_contact(check: _Checker, sources: SourcesConfig, poll: PollConfig) -> None:
+    """SEC's fair-access rule: when biomon reads EDGAR, its User-Agent names a contact."""
+    uses_sec = sources.sec_enabled or "sec" in check.feed_sources.values()
+    if not uses_sec:
+        from monitor.sources import recognise
+
+        uses_sec = any(
+            (found := recognise(url)) is not None and found.name == "sec"
+            for url in check.all_feeds
+            if url not in check.feed_sources
+        )
+    if not uses_sec:
+        return
+    from monitor.sources.sec_tickers import user_agent_problem
+
+    problem = user_agent_problem(sources.sec_user_agent or poll.user_agent)
+    if problem:
+        key = "sources.sec.user_agent" if sources.sec_user_agent else "poll.user_agent"
+        raise check.fail(key, f"SEC EDGAR is polled and {problem}")
+
+
+def _ics_path(check: _Checker, table: dict, base: Path) -> Path | None:
+    """[catalysts] ics_path, relative to the config file's folder."""
+    check.keys(table, "catalysts", {"ics_path"})
+    value = check.get(table, "catalysts", "ics_path", str, None, nonempty=True)
+    return (base / Path(value).expanduser()).resolve() if value else None
+
+
+def _remind_days(check: _Checker, entry: dict, where: str) -> tuple[int, ...]:
+    """`remind_days = [7, 1]`: whole days before a catalyst window opens, 0 to 365."""
+    days = entry.get("remind_days", [])
+    if not isinstance(days, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 365 for d in days
+    ):
+        raise check.fail(f"{where}.remind_days", "must be a list of whole days 0-365, e.g. [7, 1]")
+    return tuple(sorted(set(days), reverse=True))
 
 
 def _watch_cik(check: _Checker, entry: dict, where: str) -> int | None:
@@ -485,6 +575,8 @@ class _Checker:
         self.saved: dict[str, str] = {}
         self.new_tags: tuple[str, ...] = ()  # [classify] new_tags, read before anything names tags
         self.channel_groups: dict[str, tuple[str, ...]] = {}  # channel or type -> channels
+        self.feed_sources: dict[str, str] = {}  # feed URL -> the wire named for it
+        self.all_feeds: list[str] = []  # every feed URL read, in order
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(self.path, key, message)
@@ -573,6 +665,58 @@ class _Checker:
     def urls(self, table: dict, where: str, key: str) -> tuple[str, ...]:
         return self.strings(table, where, key, _url_problem)
 
+    def feeds(self, table: dict, where: str, key: str) -> tuple[str, ...]:
+        """Feed entries: a URL (its wire known by its host; any other host is read as
+        GlobeNewswire's format, as biomon always did), or `{ url = "...", source = "..." }`."""
+        dotted = f"{where}.{key}"
+        values = table.get(key, [])
+        if not isinstance(values, list):
+            raise self.fail(dotted, f"expected an array of URLs, got {_type_name(values)}")
+        urls = []
+        for i, value in enumerate(values):
+            if isinstance(value, dict):
+                url = self.named_feed(value, f"{dotted}[{i}]")
+            elif isinstance(value, str):
+                url = value
+                self.check_url(url, f"{dotted}[{i}]")
+            else:
+                raise self.fail(
+                    f"{dotted}[{i}]",
+                    f'expected a string (a URL) or {{ url = "...", source = "..." }}, '
+                    f"got {_type_name(value)}",
+                )
+            urls.append(url)
+        self.all_feeds += urls
+        return tuple(urls)
+
+    def check_url(self, url: str, dotted: str) -> None:
+        problem = _control_problem(url) or _url_problem(url)
+        if problem:
+            raise self.fail(dotted, problem)
+
+    def named_feed(self, entry: dict, dotted: str) -> str:
+        """`{ url = "...", source = "prnewswire" }`: a feed whose wire is named (a mirror)."""
+        from monitor.sources import SOURCE_NAMES
+
+        self.keys(entry, dotted, {"url", "source"})
+        url = self.get(entry, dotted, "url", str, "", nonempty=True).strip()
+        if not url:
+            raise self.fail(f"{dotted}.url", 'missing; write { url = "https://...", source = ... }')
+        self.check_url(url, f"{dotted}.url")
+        name = self.get(entry, dotted, "source", str, "", nonempty=True).strip().lower()
+        if name not in SOURCE_NAMES:
+            raise self.fail(
+                f"{dotted}.source",
+                f"unknown source {name!r}; use one of: {', '.join(SOURCE_NAMES)}",
+            )
+        if self.feed_sources.get(url, name) != name:
+            raise self.fail(
+                f"{dotted}.source",
+                f"{url} is already named {self.feed_sources[url]!r}; name each feed's wire once",
+            )
+        self.feed_sources[url] = name
+        return url
+
     def queries(self, table: dict) -> tuple[tuple[str, str], ...]:
         from monitor.query import QueryError, parse_query
 
@@ -654,7 +798,7 @@ class _Checker:
         watch = WatchConfig(
             ticker=ticker,
             company=self.get(entry, where, "company", str, "").strip(),
-            feeds=self.urls(entry, where, "feeds"),
+            feeds=self.feeds(entry, where, "feeds"),
             alert_tags=self.tags(entry, where, "alert_tags"),
             keywords=self.phrases(entry, where, "keywords"),
             exclude=self.phrases(entry, where, "exclude"),
@@ -663,6 +807,7 @@ class _Checker:
             paging=self.get(entry, where, "paging", bool, False),
             query=self.get(entry, where, "query", str, "", multiline=True).strip(),
             cik=_watch_cik(self, entry, where),
+            remind_days=_remind_days(self, entry, where),
         )
         if watch.query:
             from monitor.query import QueryError, parse_query

@@ -39,7 +39,9 @@ from monitor.fetch import HostLimiter
 from monitor.models import Message
 from monitor.notify.base import NotifyError
 from monitor.outbox import Outbox, build_notifiers
-from monitor.poller import Poller, tag_rules_for
+from monitor.poller import Poller
+from monitor.reminders import catalyst_upkeep
+from monitor.rules import tag_rules_for
 from monitor.schedule import Slots, crowded_hosts, iso, parse_iso
 from monitor.store import Store
 
@@ -48,6 +50,7 @@ GRACE_SECONDS = 4.0  # for the jobs in flight to finish after SIGTERM
 EXIT_SECONDS = 8.0  # after SIGTERM the process is gone within this, whatever hangs
 TICK_SECONDS = 0.5  # the shortest time between two ticks: feeds due meanwhile share a pass
 LONGEST_SLEEP = 5.0  # the poll thread looks again at least this often (the clock may jump)
+CATALYSTS_EVERY = 900.0  # seconds between checks for due catalyst reminders
 MAX_PASSES = 4  # passes in flight at once: hosts that hang hold up at most this many
 
 
@@ -187,6 +190,7 @@ class Daemon:
             self.poller_thread = threading.Thread(target=self._poll_loop, name="poll", daemon=True)
             self._add_job(self._beat, daemon.heartbeat_every, "heartbeat")
             self._add_job(self._check_config, daemon.reload_every, "reload")
+            self._add_job(self._catalysts, CATALYSTS_EVERY, "catalysts")  # reminders, .ics
             self._install_signals()
             self._tell_systemd_ready()
             self.scheduler.start()
@@ -357,6 +361,7 @@ class Daemon:
             if wake:
                 self.poll_wanted.set()
         if report.new:
+            self._catalysts()  # new catalysts may move a date or change the .ics
             self.deliver_wanted.set()  # alert latency is poll latency: send what it queued now
 
     def _deliver_loop(self) -> None:
@@ -372,6 +377,13 @@ class Daemon:
                 log.error("deliver: %s", error)
             except Exception:  # the thread must live on
                 log.exception("deliver failed")
+
+    def _catalysts(self) -> None:
+        """Queue due catalyst reminders and moved-date alerts; keep the .ics file current."""
+        with self.lock:
+            upkeep = catalyst_upkeep(self.config, self.store, self.now())
+        if upkeep.reminders or upkeep.moved:
+            self.deliver_wanted.set()
 
     def _deliver(self) -> None:
         with self.deliver_lock:
@@ -440,6 +452,9 @@ class Daemon:
             log.warning("[storage] path changed: restart biomon run to use the new database")
             config = _with_storage(config, self.config)
         with self.lock, self.deliver_lock:
+            removed = set(self.config.feed_urls()) - set(config.feed_urls())
+            if removed:  # added again later, a feed's first poll is a backlog, not news
+                self.store.forget_feeds(sorted(removed))
             new, old = config.poll, self.config.poll
             if (new.per_host, new.host_gap) != (old.per_host, old.host_gap):
                 self.poller.limiter = HostLimiter(new.per_host, new.host_gap)
@@ -453,6 +468,15 @@ class Daemon:
         log.info("config reloaded from %s: %d feeds", self.config_path, len(config.feed_urls()))
 
     def _build_outbox(self) -> None:
+        # On a reload the old channels go (the deliver lock is held: none is sending); one
+        # that holds a connection or a thread (desktop's D-Bus loop) is closed, not leaked.
+        for old in (getattr(self, "notifiers", None) or {}).values():
+            close = getattr(old, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as error:  # noqa: BLE001 - a channel that fails to close
+                    log.warning("closing channel %s: %s", getattr(old, "name", old), error)
         self.notifiers, warnings = build_notifiers(self.config.notify)
         for warning in warnings:
             log.warning(warning)

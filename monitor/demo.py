@@ -102,10 +102,87 @@ class FeedServer:
 
 
 # Releases the demo holds back on its first poll, then "publishes": the CLRB licensing seed (in
-# both feeds: one alert), a CLRB regulatory release (stored; CLRB alerts only on licensing,
-# grant and trial) and a SNGX release (SNGX alerts on every tag).
+# both feeds, and on PR Newswire: one event, one alert), a CLRB regulatory release (stored; CLRB
+# alerts only on licensing, grant and trial) and a SNGX release (SNGX alerts on every tag).
 LATE_RELEASES = ("9000000", "9000016", "9000047")
 _ITEM = re.compile(rb"<item>.*?</item>", re.DOTALL)
+
+
+# The demo's second wire: the CLRB seed's news as PR Newswire prints it (a cut summary in the
+# feed, the whole text on the article page), served from the demo's own server. Built at run
+# time from the seed item of clrb.xml (its URLs must point at the local server): one piece of
+# news on two wires, stored as one event, alerting once.
+PRN_FEED = "prnewswire.xml"
+DEMO_FEEDS = ("nasdaq.xml", "clrb.xml")
+SEED_ID = "9000000"
+PRN_ID = "302018855"  # synthetic, like the GlobeNewswire ids of the demo
+PRN_SUMMARY_CHARS = 300  # PR Newswire cuts its feed summaries near here, with "..."
+_SEED_PARTS = re.compile(
+    rb"<title>(?P<title>.*?)</title>.*?<description><!\[CDATA\[(?P<body>.*?)\]\]></description>",
+    re.DOTALL,
+)
+
+
+def _seed_item(folder: Path) -> tuple[str, list[str]]:
+    """The seed release's title and paragraphs (HTML-escaped, as in the feed) from clrb.xml."""
+    body = (folder / "clrb.xml").read_bytes()
+    item = next(m.group(0) for m in _ITEM.finditer(body) if SEED_ID.encode() in m.group(0))
+    found = _SEED_PARTS.search(item)
+    if found is None:
+        raise ValueError(f"{folder / 'clrb.xml'}: the seed item {SEED_ID} has no description")
+    paragraphs = re.findall(rb"<p>(.*?)</p>", found.group("body"), re.DOTALL)
+    return found.group("title").decode(), [p.decode() for p in paragraphs]
+
+
+def _prn_dateline(paragraph: str) -> str:
+    return paragraph.replace("December 19, 2023 (GLOBE NEWSWIRE)", "Dec. 19, 2023 /PRNewswire/")
+
+
+def prn_copy(server: FeedServer, folder: Path, *, published: bool) -> tuple[bytes, bytes]:
+    """(the PR Newswire feed, the article page) of the seed's news; the feed is empty until
+    the news is `published`. Links point at `server`, so the demo never leaves the machine."""
+    title, paragraphs = _seed_item(folder)
+    link = server.url(f"news-releases/cellectar-biosciences-expands-iopofosine-{PRN_ID}.html")
+    lead = _prn_dateline(paragraphs[0])
+    summary = lead[:PRN_SUMMARY_CHARS].rsplit(" ", 1)[0] + "..."
+    item = (
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        "<pubDate>Tue, 19 Dec 2023 13:31:00 +0000</pubDate>"
+        f"<description><![CDATA[<p>{summary}</p>]]></description>"
+        "<dc:contributor><![CDATA[Cellectar Biosciences, Inc.]]></dc:contributor>"
+        "<dc:publisher>PR Newswire Association LLC.</dc:publisher></item>"
+    )
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+        "<title>PR Newswire: Cellectar Biosciences (biomon demo)</title>"
+        f"<link>{server.base_url}</link><description>biomon offline demo</description>"
+        f"{item if published else ''}</channel></rss>"
+    )
+    body = "".join(f"<p>{p}</p>" for p in [lead, *paragraphs[1:]])
+    page = (
+        f'<html><head><title>{title}</title></head><body><header class="release-header">'
+        f'<h1>{title}</h1></header><section class="release-body">{body}</section></body></html>'
+    )
+    return feed.encode(), page.encode()
+
+
+def serve_demo_feeds(server: FeedServer, folder: Path, *, published: bool) -> None:
+    """Serve the demo's feeds: before `published`, without the releases that "appear" later."""
+    for name in DEMO_FEEDS:
+        if published:
+            server.routes.pop("/" + name, None)  # the files themselves again
+        else:
+            server.add(name, without_items((folder / name).read_bytes(), LATE_RELEASES))
+    feed, page = prn_copy(server, folder, published=published)
+    server.add(PRN_FEED, feed)
+    server.add(page_path(server, feed), page, headers={"Content-Type": "text/html"})
+
+
+def page_path(server: FeedServer, feed: bytes) -> str:
+    """The local path of the article page the PR Newswire feed links to (or a dummy)."""
+    found = re.search(rb"<link>(http[^<]+)</link>\s*<guid>", feed)
+    return found.group(1).decode()[len(server.base_url) :] if found else "/no-page"
 
 
 def without_items(body: bytes, release_ids: tuple[str, ...]) -> bytes:
@@ -129,13 +206,19 @@ class EchoNotifier:
     def send(self, message: Message) -> None:
         if self.name == "email":
             self.echo(f"  email   Subject: {message.title}")
+            # The event's other places (the same news on another wire), as the email lists them.
+            also = message.text.split("also on:\n", 1)[1:]
+            for line in also[0].splitlines()[:3] if also else ():
+                if line.startswith("  "):
+                    self.echo(f"          also on {line.strip()}")
         else:
             body = message.text.replace("\n", "\n          ")
             self.echo(f"  desktop {message.title}\n          {body}")
 
 
 def demo_config_text(server: FeedServer, db_path: Path) -> str:
-    """The temporary watchlist the demo polls with: one exchange feed, one organization feed."""
+    """The temporary watchlist the demo polls with: one exchange feed and a PR Newswire feed
+    (named so: it is on 127.0.0.1), one organization feed."""
     return f"""\
 [storage]
 path = "{db_path.as_posix()}"
@@ -143,7 +226,10 @@ path = "{db_path.as_posix()}"
 [poll]
 interval = 60
 user_agent = "biomon-demo/0.1 (offline demo)"
-feeds = ["{server.url("nasdaq.xml")}"]
+feeds = [
+  "{server.url("nasdaq.xml")}",
+  {{ url = "{server.url(PRN_FEED)}", source = "prnewswire" }},
+]
 
 [[watch]]
 ticker = "NASDAQ:CLRB"

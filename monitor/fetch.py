@@ -81,10 +81,13 @@ def fetch(
     timeout: float = 20.0,
     max_bytes: int = 15 * MEGABYTE,
     clock: Callable[[], float] = time.monotonic,
+    headers: dict[str, str] | None = None,
 ) -> FetchResult:
-    """GET one feed, sending validators when known. A 304 is a success with no body."""
+    """GET one feed, sending validators when known. A 304 is a success with no body.
+
+    `headers` go with this request only (SEC's User-Agent on requests to sec.gov)."""
     started = clock()
-    headers = {}
+    headers = dict(headers or {})
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

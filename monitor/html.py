@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import warnings
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-
 try:  # lxml is 4x faster than the standard library's parser under beautifulsoup4
     import lxml  # noqa: F401
 
@@ -60,6 +58,9 @@ def html_to_text(html: str) -> str:
         return ""
     if "<" not in html and "&" not in html:
         return _tidy(html)
+    # bs4 takes ~60 ms to import: loading a config (which asks the sources) must not pay it.
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
     marked = _BLOCK_TAG.sub(_mark, _SCRIPT.sub("", html))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)

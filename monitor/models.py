@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,60 @@ class Facts:
     counterparties: tuple[str, ...] = ()  # "Wisconsin Alumni Research Foundation (WARF)"
 
     def to_dict(self) -> dict[str, list[str]]:
-        return {k: list(v) for k, v in asdict(self).items()}
+        # Not dataclasses.asdict: its deep copy cost more than storing the release's tags.
+        return {f.name: list(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Catalyst:
+    """One upcoming event named in a release, with its date window and the sentence saying so.
+
+    Here (not in monitor.classify) because a Classification carries them to the store, which
+    imports nothing above the models.
+    """
+
+    kind: str  # one of monitor.classify.catalysts.KINDS
+    program: str | None  # drug or candidate: "cytisinicline", "SGX942", "Rekynda"
+    trial: str | None  # trial name where stated: "DOM-INNATE"
+    phase: str | None  # "1", "2b", "1/2", "3"
+    date_text: str  # the date as written: "in the second half of 2025"
+    window_start: str  # ISO date, inclusive
+    window_end: str  # ISO date, inclusive
+    # day, days, month_part, month, quarter, half, season, early, mid, late, year_end, year, range
+    precision: str
+    evidence: str  # the sentence
+
+    @property
+    def start(self) -> date:
+        return date.fromisoformat(self.window_start)
+
+    @property
+    def end(self) -> date:
+        return date.fromisoformat(self.window_end)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What a later release about the same event shares: kind and program, case-folded."""
+        return self.kind, (self.program or "").casefold()
+
+    def to_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Catalyst:
+        """The inverse of `to_dict` (keys it does not know are ignored)."""
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An event a release reports as having happened (an approval, topline results...): it
+    meets the stored catalysts of these kinds for the program."""
+
+    kinds: tuple[str, ...]  # the catalyst kinds it meets: ("pdufa", "regulatory_decision")
+    program: str | None
+    evidence: str  # the sentence
+    label: str  # what happened, in a word or two: "approval", "complete response letter"
 
 
 @dataclass(frozen=True)
@@ -152,6 +207,12 @@ class Classification:
     tags: tuple[str, ...]
     evidence: tuple[tuple[str, tuple[str, ...]], ...]  # ((tag, (sentence, ...)), ...) in tag order
     facts: Facts = Facts()
+    # Filled when the publication date is known (relative dates are read against it).
+    catalysts: tuple[Catalyst, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+    # Where the boilerplate starts in the text (characters): the store's full-text index holds
+    # text[:news_end] only. None: not known, the whole text is indexed.
+    news_end: int | None = None
 
     def evidence_for(self, tag: str) -> tuple[str, ...]:
         return dict(self.evidence).get(tag, ())
@@ -182,6 +243,25 @@ class AlertContent:
     published_utc: str | None  # "2026-11-25T16:05:00Z"
     rule: str  # the watch that matched, e.g. "CLRB" or "licensing + radiopharmaceutical"
     ticker: str = ""  # the watched symbol to lead the title with, e.g. "CLRB"
+    # Every place the event was printed, first seen first: (source, release id, url).
+    sources: tuple[tuple[str, str, str], ...] = ()
+    catalyst: CatalystNote | None = None  # a catalyst reminder or date change, not a release
+
+
+@dataclass(frozen=True)
+class CatalystNote:
+    """What a catalyst alert says: a reminder N days ahead, or a date that moved."""
+
+    reason: str  # "reminder" or "moved"
+    ticker: str
+    kind: str
+    program: str
+    date_text: str  # as written: "PDUFA target action date of March 15, 2026"
+    window_start: str  # ISO dates, inclusive
+    window_end: str
+    evidence: str
+    days_before: int | None = None  # a reminder: how many days before the window opens
+    old_window: tuple[str, str] | None = None  # a move: the window before it
 
 
 @dataclass(frozen=True)

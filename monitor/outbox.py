@@ -35,6 +35,7 @@ from monitor.config import ChannelConfig, NotifyConfig
 from monitor.models import AlertContent, Facts, Message
 from monitor.notify.base import Notifier, NotifyError
 from monitor.notify.registry import build_notifiers, render, render_digest_for
+from monitor.reminders import catalyst_content
 from monitor.schedule import iso, parse_iso
 from monitor.store import Store
 
@@ -276,6 +277,8 @@ class Outbox:
 
     def _content(self, alert: dict) -> AlertContent | None:
         """Everything an alert says, read from the stored release."""
+        if alert.get("catalyst"):  # a catalyst reminder or moved date (monitor/reminders.py)
+            return catalyst_content(self.store, alert)
         row = self.store.release_row(alert["release"])
         if row is None:
             return None
@@ -298,6 +301,9 @@ class Outbox:
             published_utc=row["published_utc"],
             rule=alert["rule"] or "",
             ticker=alert["ticker"] or "",
+            sources=tuple(
+                (s.source, s.release_id, s.url) for s in self.store.event_sources(row["id"])
+            ),
         )
 
 

@@ -17,7 +17,7 @@ from monitor.errors import BiomonError
 FORMATS = ("table", "json", "csv", "markdown")
 CSV_COLUMNS = (
     "id", "source", "published", "tickers", "primary", "issuer", "title", "url", "first_seen",
-    "snippet",
+    "snippet", "sources",
 )  # fmt: skip
 HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "\x02", "\x03"  # set by monitor.query's snippets
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection");
@@ -41,7 +41,14 @@ def public_row(row: dict) -> dict:
         "first_seen": row["first_seen"],
         "primary": row.get("primary_tag"),
         **({"snippet": _marked(row["snippet"], "**")} if row.get("snippet") else {}),
+        # Every wire (and SEC filing) the event was printed in, first seen first.
+        **({"sources": list(row["sources"])} if "sources" in row else {}),
     }
+
+
+def sources_line(sources: Sequence[dict]) -> str:
+    """An event's sources on one line: `globenewswire https://...; sec https://...`."""
+    return "; ".join(f"{s['source']} {s['url']}".strip() for s in sources)
 
 
 def _marked(snippet: str, mark: str) -> str:
@@ -65,6 +72,7 @@ def write_rows(
         for row in rows:
             record = public_row(row) | ({"text": row["text"]} if full else {})
             record["tickers"] = " ".join(record["tickers"])
+            record["sources"] = sources_line(record.get("sources") or ())
             writer.writerow({key: csv_cell(value) for key, value in record.items()})
     else:
         write_table(rows, out, title=title)
@@ -163,17 +171,24 @@ def write_table(rows: Sequence[dict], out: TextIO, *, title: str | None = None) 
     # Only the title shrinks to fit the terminal: dates, ids and tickers are what a reader scans.
     id_width = max((len(row["release_id"]) for row in rows), default=2)
     ticker_width = min(max((len(" ".join(row["tickers"])) for row in rows), default=7), 30)
-    title_width = max(console.width - (16 + id_width + ticker_width + 13), 20)
+    # An event printed in several places lists them (only then: the table stays narrow).
+    wires = {row["id"]: "+".join(s["source"] for s in row.get("sources") or ()) for row in rows}
+    several = any(len(row.get("sources") or ()) > 1 for row in rows)
+    wires_width = max(map(len, wires.values()), default=0) + 3 if several else 0
+    title_width = max(console.width - (16 + id_width + ticker_width + 13 + wires_width), 20)
     table = Table(title=title)
     table.add_column("published (UTC)", no_wrap=True, min_width=16)
     table.add_column("id", no_wrap=True, min_width=id_width)
     table.add_column("tickers", no_wrap=True, overflow="ellipsis", max_width=ticker_width)
     snippets = any(row.get("snippet") for row in rows)
     table.add_column("title", no_wrap=not snippets, overflow="ellipsis", max_width=title_width)
+    if several:
+        table.add_column("sources", no_wrap=True)
     for row in rows:
         published = (row["published_utc"] or row["published_raw"] or "?").replace("T", " ")[:16]
         cell = _title_cell(row) if snippets else row["title"]
-        table.add_row(published, row["release_id"], " ".join(row["tickers"]), cell)
+        shown = [wires[row["id"]]] if several else []
+        table.add_row(published, row["release_id"], " ".join(row["tickers"]), cell, *shown)
     console.print(table)
     if not rows:
         console.print("no releases match")
@@ -205,6 +220,9 @@ def write_markdown(rows: Sequence[dict], out: TextIO) -> None:
     for row in rows:
         published = (row["published_utc"] or "?").replace("T", " ")[:16]
         title = f"[{cell(row['title'])}]({row['url']})" if row["url"] else cell(row["title"])
+        others = [s for s in row.get("sources") or () if s["url"] and s["url"] != row["url"]]
+        if others:
+            title += " (also " + ", ".join(f"[{s['source']}]({s['url']})" for s in others) + ")"
         line = f"| {published} | {row['release_id']} | {' '.join(row['tickers'])} | {title} |"
         if snippets:
             line += f" {cell(_marked(row.get('snippet') or '', '**'))} |"
@@ -270,9 +288,14 @@ def _primary_first(primary: str | None, tags: list[str]) -> list[str]:
 
 
 def write_release(
-    row: dict, seen_in: Sequence[str], tags: Sequence[tuple[str, list[str]]], out: TextIO
+    row: dict,
+    seen_in: Sequence[str],
+    tags: Sequence[tuple[str, list[str]]],
+    out: TextIO,
+    sources: Sequence[dict] = (),
 ) -> None:
-    """One release, whole, for `biomon show`: fields, tags with their evidence, facts, text."""
+    """One release, whole, for `biomon show`: fields, every source of its event (wire and
+    URL), tags with their evidence, facts, text."""
     lines = [
         row["title"],
         "",
@@ -285,6 +308,7 @@ def write_release(
         f"language:   {row['language'] or '-'}",
         f"first seen: {row['first_seen']}",
         f"seen in:    {', '.join(seen_in) or '-'}",
+        *_sources_lines(sources),
         f"primary:    {row.get('primary_tag') or '-'}",
     ]
     for tag, sentences in tags:
@@ -295,6 +319,15 @@ def write_release(
             lines.append(f"{name.replace('_', ' ')}: {'; '.join(values)}")
     lines += ["", row["text"]]
     out.write("\n".join(lines) + "\n")
+
+
+def _sources_lines(sources: Sequence[dict]) -> list[str]:
+    """`sources:` then one line per wire of the event (first seen first, it alerted)."""
+    if not sources:
+        return []
+    return ["sources:"] + [
+        f"    {s['source']}:{s['release_id']}  {s['url'] or '(no link)'}" for s in sources
+    ]
 
 
 def _width(out: TextIO) -> int | None:

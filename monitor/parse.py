@@ -15,6 +15,7 @@ from monitor.errors import FeedError
 from monitor.html import one_line
 from monitor.models import ParseResult
 from monitor.sources import globenewswire
+from monitor.sources.base import Source, entries_to_releases
 
 # feedparser's fallback parser re-expands internal entities (a 220 KB feed reached 4 GiB): feeds
 # never need a DTD, so drop any <!DOCTYPE ...> with its internal subset before parsing.
@@ -30,29 +31,29 @@ def strip_doctype(body: bytes) -> bytes:
     return _DOCTYPE.sub(b"", body, count=1)
 
 
-# GlobeNewswire items carry their id in plain sight, so items already stored can be dropped
-# before feedparser (the costly part) reads the rest: a changed feed is usually one new item
-# and nineteen known ones.
-_ITEM = re.compile(rb"<item\b[^>]*>.*?</item\s*>", re.DOTALL)
-_ITEM_ID = re.compile(rb"<dc:identifier>\s*(\d+)\s*</dc:identifier>")
-_ITEM_URL_ID = re.compile(rb"/news-release/\d{4}/\d{1,2}/\d{1,2}/(\d+)/")
+# Most wires carry an item's id in plain sight (GlobeNewswire's dc:identifier, a URL's number,
+# EDGAR's accession number), so items already stored can be dropped before feedparser (the
+# costly part) reads the rest: a changed feed is usually one new item and nineteen known ones.
+# The source says how (`item_pattern`, `item_id`).
 
 
 def drop_known_items(
-    body: bytes, known: Callable[[list[str]], set[str]]
+    body: bytes, known: Callable[[list[str]], set[str]], source: Source | None = None
 ) -> tuple[bytes, tuple[str, ...]]:
     """The body without the items whose release ids `known` reports, and those ids.
 
     When any item's id cannot be read, the body is returned whole: feedparser decides.
     """
+    source = source or globenewswire.PLUGIN
+    if not source.item_id_patterns:
+        return body, ()
     spans, ids = [], []
-    for match in _ITEM.finditer(body):
-        chunk = match.group(0)
-        found = _ITEM_ID.search(chunk) or _ITEM_URL_ID.search(chunk)
-        if not found:
+    for match in source.item_pattern.finditer(body):
+        found = source.item_id(match.group(0))
+        if found is None:
             return body, ()
         spans.append(match.span())
-        ids.append(found.group(1).decode())
+        ids.append(found)
     stored = known(ids) if ids else set()
     if not stored:
         return body, ()
@@ -62,7 +63,7 @@ def drop_known_items(
             parts.append(body[position:start])
             position = end
     parts.append(body[position:])
-    return b"".join(parts), tuple(i for i in ids if i in stored)
+    return b"".join(parts), tuple(dict.fromkeys(i for i in ids if i in stored))
 
 
 def parse_feed(
@@ -71,16 +72,21 @@ def parse_feed(
     content_type: str = "",
     known: Callable[[list[str]], set[str]] | None = None,
     now: datetime | None = None,
+    *,
+    source: Source | None = None,
 ) -> ParseResult:
-    """Parse one feed body; raise FeedError when it is not a feed at all (and only then).
+    """Parse one feed body of `source`'s wire (default GlobeNewswire); raise FeedError when it
+    is not a feed at all (and only then).
 
     With `known` (release ids -> those already stored), stored items are not parsed again;
     their ids come back in `known_ids`. Each item is read on its own: one that cannot be read
-    is counted in `failures` and the others are still returned. `now` bounds plausible dates.
+    is counted in `failures` and the others are still returned; an item the source does not
+    want (`SkipItem`: an SEC Form 4) is dropped silently. `now` bounds plausible dates.
     """
+    source = source or globenewswire.PLUGIN
     known_ids: tuple[str, ...] = ()
     if known is not None:
-        body, known_ids = drop_known_items(body, known)
+        body, known_ids = drop_known_items(body, known, source)
     body, warnings, force_utf8 = prepare_body(strip_doctype(body), content_type)
     headers = {"content-location": url}
     if content_type:
@@ -101,7 +107,7 @@ def parse_feed(
     if crash is not None or len(entries) < _count_items(body):
         # A broken item (an unclosed comment, a crashing reference) may have taken its
         # neighbours down with it: read every item alone and keep whichever way read more.
-        alone, alone_failures = _parse_items_alone(body, headers)
+        alone, alone_failures = _parse_items_alone(body, headers, source)
         if crash is not None or len(alone) > len(entries):
             entries, failures = alone, alone_failures
             warnings.append(
@@ -118,17 +124,10 @@ def parse_feed(
         if kind.startswith(_HTML_TYPES):
             raise FeedError(url, f"not a feed: {kind}")
         raise FeedError(url, f"not a feed: {warnings[0] if warnings else kind}")
-    releases, flagged = [], []
-    when = now or datetime.now(UTC)
-    for position, entry in entries:
-        notes: list[str] = []
-        try:
-            release = globenewswire.entry_to_release(entry, feed_url=url, now=when, notes=notes)
-        except Exception as error:  # noqa: BLE001 - one bad item never stops the others
-            failures.append(f"{_item_label(position, _entry_id(entry))}: {_one_line(error)}")
-            continue
-        releases.append(release)
-        flagged += [f"{_item_label(position, release.release_id)}: {note}" for note in notes]
+    releases, item_failures, flagged, _ = entries_to_releases(
+        source, entries, url, now or datetime.now(UTC)
+    )
+    failures += item_failures
     return ParseResult(
         releases=tuple(releases),
         failed_items=len(failures),
@@ -160,7 +159,7 @@ def _count_items(body: bytes) -> int:
 
 
 def _parse_items_alone(
-    body: bytes, headers: dict[str, str]
+    body: bytes, headers: dict[str, str], source: Source
 ) -> tuple[list[tuple[int, Any]], list[str]]:
     """Each <item> (or Atom <entry>) parsed alone between the feed's head and tail."""
     spans = [m.span() for m in _ITEM_OR_ENTRY.finditer(body)]
@@ -180,7 +179,8 @@ def _parse_items_alone(
             problem = parsed.get("bozo_exception")
             reason = _one_line(problem) if problem else "no item found"
         if not found:
-            failures.append(f"{_item_label(position, _chunk_id(chunk))}: unreadable ({reason})")
+            label = _item_label(position, source.item_id(chunk))
+            failures.append(f"{label}: unreadable ({reason})")
         entries += [(position, entry) for entry in found]
     return entries, failures
 
@@ -305,21 +305,6 @@ def _one_line(error: object) -> str:
 
 def _item_label(position: int, item_id: str | None) -> str:
     return f"item {position} (id {item_id})" if item_id else f"item {position}"
-
-
-def _entry_id(entry: Any) -> str | None:
-    try:
-        return globenewswire.release_id(entry)
-    except Exception:  # noqa: BLE001
-        try:
-            return one_line(str(entry.get("dc_identifier") or entry.get("link") or ""), 100) or None
-        except Exception:  # noqa: BLE001
-            return None
-
-
-def _chunk_id(chunk: bytes) -> str | None:
-    found = _ITEM_ID.search(chunk) or _ITEM_URL_ID.search(chunk)
-    return found.group(1).decode() if found else None
 
 
 def _looks_like_feed(parsed) -> bool:

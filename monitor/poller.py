@@ -14,25 +14,33 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 
 from monitor.classify import classify
-from monitor.classify.engine import TagRules, build_rules
-from monitor.config import Config, tag_problem
-from monitor.errors import ConfigError, FeedError, StoreError
+from monitor.classify.engine import TagRules
+from monitor.config import Config
+from monitor.errors import FeedError, StoreError
 from monitor.fetch import HostLimiter, fetch, make_client
 from monitor.models import Classification, FeedReport, FeedState, FetchResult, PollReport, Release
 from monitor.parse import parse_feed
-from monitor.query import QueryError, ReleaseQuery, parse_query
-from monitor.rules import Match, match
-from monitor.schedule import Policy, after_fetch, host_of, waiting_reason
-from monitor.sources import globenewswire
+from monitor.rules import Match, match, resolve_query, tag_rules_for
+from monitor.schedule import Policy, after_fetch, host_of, iso, waiting_reason
+from monitor.sources import get as get_source
+from monitor.sources import source_for
+from monitor.sources.base import Source, host_matches
 from monitor.store import SaveResult, Store, one_line
+from monitor.store.pages import PageTask
 
 log = logging.getLogger(__name__)
 BATCH_WAIT = 0.02  # seconds a pass lets finished fetches gather before storing them
+SEC_MIN_GAP = 0.1  # SEC's fair access: at most 10 requests a second to sec.gov, in total
+PAGES_PER_PASS = 200  # article pages claimed by one pass (the rest wait for the next)
+PAGE_RETRY_BASE = 120.0  # seconds before a failed page is tried again; doubled per failure
+PAGE_RETRY_MAX = 6 * 3600.0
+ReleaseFilter = Callable[[Release, str], Release | None]
 
 
 @dataclass
@@ -51,6 +59,10 @@ class Poller:
     should_stop: Callable[[], bool] = lambda: False  # the daemon is stopping: store nothing more
     pool: ThreadPoolExecutor | None = None  # long-lived fetch threads (`keep_pool`); else per pass
     _pool_size: int = 0
+    # Every request to SEC shares one limiter (SEC counts per client, not per host).
+    sec_limiter: HostLimiter = field(default_factory=lambda: HostLimiter(2, SEC_MIN_GAP))
+    _filters: dict[str, ReleaseFilter | None] = field(default_factory=dict)
+    _filters_of: Config | None = None
 
     @classmethod
     def create(cls, config: Config, store: Store, client: httpx.Client | None = None) -> Poller:
@@ -61,6 +73,7 @@ class Poller:
             client=client or make_client(poll.user_agent, poll.timeout, poll.workers),
             limiter=HostLimiter(poll.per_host, poll.host_gap),
             tag_rules=tag_rules_for(config),
+            sec_limiter=HostLimiter(poll.per_host, max(poll.host_gap, SEC_MIN_GAP)),
         )
 
     def keep_pool(self) -> None:
@@ -84,7 +97,7 @@ class Poller:
         self.client.close()
 
     def classify(self, release: Release) -> Classification:
-        return classify(release.title, release.text, self.tag_rules)
+        return classify(release.title, release.text, self.tag_rules, release.published_utc)
 
     def match(self, release: Release, classification: Classification, row_id: int) -> list[Match]:
         def query_check(text: str) -> bool:
@@ -140,6 +153,8 @@ class Poller:
                 reports[report.url] = report
                 if on_feed:
                     on_feed(report)
+        if not self.should_stop():
+            self.fill_pages()
         return PollReport(feeds=tuple(reports[url] for url in urls if url in reports))
 
     def _fetched(self, due: list[FeedState]) -> Iterator[list[tuple[FeedState, FetchResult]]]:
@@ -207,16 +222,65 @@ class Poller:
             yield pool
 
     def fetch(self, state: FeedState, url: str | None = None) -> FetchResult:
+        """GET a feed (conditionally) or one of its pages (`url`: paging back)."""
         target = url or state.target
-        with self.limiter.slot(target):
+        return self.get(
+            target,
+            etag=None if url else state.etag,
+            last_modified=None if url else state.last_modified,
+            max_bytes=self.config.poll.max_bytes,
+        )
+
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResult:
+        """One polite GET: the host's limiter, and for SEC its User-Agent and 10/s limit."""
+        sec = self.is_sec(url)
+        # One key for every SEC request: its limit is per client, whatever the host.
+        limiter = self.sec_limiter if sec else self.limiter
+        key = self.config.sources.sec_base_url if sec else url
+        with limiter.slot(key):
             return fetch(
                 self.client,
-                target,
-                etag=None if url else state.etag,
-                last_modified=None if url else state.last_modified,
+                url,
+                etag=etag,
+                last_modified=last_modified,
                 timeout=self.config.poll.timeout,
-                max_bytes=self.config.poll.max_bytes,
+                max_bytes=max_bytes,
+                headers={"User-Agent": self.config.sec_user_agent} if sec else None,
             )
+
+    def is_sec(self, url: str) -> bool:
+        """True for a request to SEC: sec.gov, or the server [sources.sec] base_url names."""
+        base = urlsplit(self.config.sources.sec_base_url).netloc.lower()
+        return host_matches(url, ("sec.gov",)) or urlsplit(url).netloc.lower() == base
+
+    def source_of(self, url: str) -> Source:
+        """The wire of a configured feed: named in the config, else known by its host."""
+        return source_for(url, self.config.source_name(url))
+
+    def release_filter(self, source: Source) -> ReleaseFilter | None:
+        """The source's release filter for the current config (built once per config)."""
+        if self._filters_of is not self.config:
+            self._filters, self._filters_of = {}, self.config
+        if source.name not in self._filters:
+            make = source.release_filter
+            self._filters[source.name] = make(self.config) if make else None
+        return self._filters[source.name]
+
+    def keep_releases(
+        self, source: Source, releases: Iterable[Release], feed_url: str
+    ) -> list[Release]:
+        """The releases of one feed the source keeps (SEC: the watched filers'), completed."""
+        keep = self.release_filter(source)
+        if keep is None:
+            return list(releases)
+        return [kept for release in releases if (kept := keep(release, feed_url)) is not None]
 
     def _ingest_safely(self, state: FeedState, result: FetchResult) -> FeedReport:
         """`_ingest` on its own savepoint: a feed that breaks it is reported, the others go on.
@@ -244,13 +308,15 @@ class Poller:
             # Many servers ignore validators: an identical body is not parsed again.
             report = FeedReport(url, skipped="unchanged", **common)
         elif result.ok:
+            source = self.source_of(url)
             try:
                 parsed = parse_feed(
                     result.url,
                     result.body,
                     result.content_type,
-                    known=lambda ids: self.store.known_ids(globenewswire.SOURCE, ids),
+                    known=lambda ids: self.store.known_ids(source.name, ids),
                     now=self.now(),
+                    source=source,
                 )
             except FeedError as error:
                 result = replace(result, error=error.reason)
@@ -258,8 +324,10 @@ class Poller:
             else:
                 # A feed's first successful poll is its backlog: stored, never alerted (no floods).
                 alerting = not self.catch_up and state.last_success is not None
-                saved = self._save(parsed.releases, url, alerting=alerting)
-                self.store.link_seen(globenewswire.SOURCE, parsed.known_ids, url)
+                saved = self.save_releases(
+                    self.keep_releases(source, parsed.releases, url), url, alerting=alerting
+                )
+                self.store.link_seen(source.name, parsed.known_ids, url)
                 items = len(parsed.releases) + len(parsed.known_ids)
                 body_hash = _digest(result.body)
                 new = saved.new
@@ -281,7 +349,9 @@ class Poller:
         self.store.save_feed(replace(new_state, body_hash=body_hash), report, items=items)
         return report
 
-    def _save(self, releases: Iterable[Release], feed_url: str, *, alerting: bool) -> SaveResult:
+    def save_releases(
+        self, releases: Iterable[Release], feed_url: str, *, alerting: bool
+    ) -> SaveResult:
         """Store new releases; each on its own savepoint: insert -> match -> enqueue.
 
         A release that cannot be classified, stored or matched is left out (with any alert)
@@ -296,7 +366,15 @@ class Poller:
                     saved = self.store.save_release(
                         release, feed_url=feed_url, classify=self.classify, seen_at=seen_at
                     )
-                    if alerting and saved.alertable:
+                    page = self.page_url(release) if saved.new else None
+                    if page:
+                        # Stored now with the summary; the alert waits for the page (this
+                        # pass), so it carries the full text and its tags.
+                        may_alert = alerting and saved.alertable
+                        self.store.queue_page(
+                            saved.row_id, page, seen_at, alerting=may_alert, alert_pending=may_alert
+                        )
+                    elif alerting and saved.alertable:
                         matches = self.match(release, saved.classification, saved.row_id)
                         self.store.queue_alerts(saved.row_id, matches, seen_at)
             except StoreError:
@@ -313,45 +391,102 @@ class Poller:
     def _page_back(self, state: FeedState, first_page: int) -> int:
         """Page an organization feed back until a known release appears; return releases added."""
         size, start, added = self.config.poll.page_size, first_page, 0
+        source = self.source_of(state.url)
         for _ in range(self.config.poll.page_limit):
-            page_url = f"{state.target.rstrip('/')}/max/{size}/start/{start}"
+            page_url = source.paging.page_url(state.target, size, start)
+            if page_url is None:
+                break  # the wire's feeds are rolling windows: no older pages
             result = self.fetch(state, page_url)
             if not result.ok:
                 log.warning("%s: paging back stopped: %s", page_url, result.error)
                 break
             try:
-                parsed = parse_feed(page_url, result.body, result.content_type, now=self.now())
+                parsed = parse_feed(
+                    page_url, result.body, result.content_type, now=self.now(), source=source
+                )
             except FeedError as error:
                 log.warning("%s: paging back stopped: %s", page_url, error.reason)
                 break
             # Releases found by paging back are old news: stored and tagged, never alerted.
-            saved = self._save(parsed.releases, state.url, alerting=False)
+            releases = self.keep_releases(source, parsed.releases, state.url)
+            saved = self.save_releases(releases, state.url, alerting=False)
             added += saved.new
             if not parsed.releases or saved.already:
                 break
             start += len(parsed.releases)
         return added
 
+    # ---- article pages (wires whose feed cuts the text)
 
-def resolve_query(config: Config, text: str) -> ReleaseQuery:
-    """A query string or @saved-name, parsed, with `watched:` bound to the watchlist."""
-    if text.startswith("@"):
-        saved = config.saved_query(text)
-        if saved is None:
-            raise QueryError(text, 0, f"no saved query {text[1:]!r} in {config.path} [queries]")
-        text = saved
-    query = parse_query(text, tag_problem=lambda tag: tag_problem(tag, config.new_tags))
-    return replace(query, watched=tuple(w.ticker for w in config.watch if w.ticker))
+    def page_url(self, release: Release) -> str | None:
+        """The page to fetch for a new release whose feed cut its text, else None."""
+        source = get_source(release.source)
+        return None if source.full_text else source.page_url(release)
 
+    def fill_pages(self, limit: int = PAGES_PER_PASS) -> dict[str, int]:
+        """Fetch the article pages due (new ones and retries), store their text, re-tag, and
+        make the alerts that waited for them; {"fetched": n, "failed": n}."""
+        now = self.now()
+        lease = timedelta(seconds=3 * self.config.poll.timeout + 60)
+        with self.lock:
+            tasks = self.store.claim_pages(iso(now), iso(now + lease), limit)
+        counts = {"fetched": 0, "failed": 0}
+        if not tasks:
+            return counts
+        with self._fetch_pool(len(tasks)) as pool:
+            futures = [pool.submit(self._read_page, task) for task in tasks]
+            for task, future in zip(tasks, futures, strict=True):
+                release, error = future.result()
+                with self.lock, self.store.transaction():
+                    self._settle_page(task, release, error)
+                counts["failed" if error else "fetched"] += 1
+        return counts
 
-def tag_rules_for(config: Config) -> TagRules | None:
-    """The classifier's rules with the config's extra patterns (None: the built-in rules)."""
-    if not config.tag_patterns:
-        return None
-    try:
-        return build_rules({tag: list(patterns) for tag, patterns in config.tag_patterns})
-    except ValueError as error:
-        raise ConfigError(config.path, "classify.patterns", str(error)) from None
+    def _read_page(self, task: PageTask) -> tuple[Release | None, str | None]:
+        """The release with its page's text, or the one-line reason it could not be had.
+        A page may name the page that holds the release (SEC: the index names exhibit 99.1)."""
+        source = get_source(task.release.source)
+        max_bytes = self.config.poll.article_max_bytes
+        try:
+            url = task.url
+            result = self.get(url, max_bytes=max_bytes)
+            if result.ok and (follow := source.follow_page(result.body, url)) and follow != url:
+                url, result = follow, self.get(follow, max_bytes=max_bytes)
+            if not result.ok:
+                return None, f"{url}: {result.error}"
+            return source.with_page(task.release, result.body, url), None
+        except Exception as error:  # a page that breaks the reader: the summary stays
+            return None, f"{task.url}: could not be read ({_one_line(error)})"
+
+    def _settle_page(self, task: PageTask, release: Release | None, error: str | None) -> None:
+        """Store one page's outcome; alert once: on the full text, else on the summary."""
+        now = self.now()
+        if release is not None:
+            classification = self.classify(release)
+            first = self.store.page_filled(task.row_id, release, classification, iso(now))
+            # A fill after an alert on the summary re-matches: channels already alerted for
+            # this release are never queued twice (the outbox is unique per release, channel).
+            if first or self.store.page_alerting(task.row_id):
+                self._alert(task.row_id, release, classification, iso(now))
+            return
+        attempts = task.attempts + 1
+        give_up = attempts >= self.config.poll.article_attempts
+        delay = min(PAGE_RETRY_BASE * 2 ** (attempts - 1), PAGE_RETRY_MAX)
+        log.warning(
+            "%s: article page not read (%s); %s",
+            task.release.release_id,
+            error,
+            "given up, the feed's summary stays" if give_up else f"retry in {delay:g}s",
+        )
+        retry_at = iso(now + timedelta(seconds=delay))
+        if self.store.page_failed(task.row_id, error or "", retry_at, give_up=give_up):
+            # The page failed: alert on the summary rather than hold the news back.
+            self._alert(task.row_id, task.release, self.classify(task.release), iso(now))
+
+    def _alert(
+        self, row_id: int, release: Release, classification: Classification, now: str
+    ) -> None:
+        self.store.queue_alerts(row_id, self.match(release, classification, row_id), now)
 
 
 def _gap_possible(state: FeedState, new: int, items: int, paged: bool) -> bool:

@@ -331,7 +331,9 @@ def _field(name: str, value: str, text: str, column: int) -> Field:
         if ticker is None:
             raise QueryError(text, column, f"{value!r} is not a ticker")
         return Field(name, ticker)
-    if name in ("tag", "source"):
+    if name == "source":
+        return Field(name, _source_name(value, text, column))
+    if name == "tag":
         return Field(name, value.lower())
     if name in ("since", "until"):
         return Field(name, _day(value, text, column, start=name == "since"))
@@ -340,6 +342,18 @@ def _field(name: str, value: str, text: str, column: int) -> Field:
             raise QueryError(text, column, "watched: takes yes or no")
         return Field(name, value.lower() in ("yes", "true"))
     return Field(name, value)  # issuer
+
+
+def _source_name(value: str, text: str, column: int) -> str:
+    """A wire's name (`source:prnewswire`); a name no wire has is a query error naming them."""
+    from monitor.sources import SOURCE_NAMES
+
+    name = value.lower()
+    if name not in SOURCE_NAMES:
+        raise QueryError(
+            text, column, f"unknown source {value!r}; sources are {', '.join(SOURCE_NAMES)}"
+        )
+    return name
 
 
 def _day(value: str, text: str, column: int, start: bool) -> str:
@@ -492,9 +506,7 @@ def _any_of_repeated(items: list[tuple[Node, bool]]) -> list[Node]:
     return [_or(item) if isinstance(item, list) else item for item in result]
 
 
-def parse_query(
-    text: str, tag_problem: Callable[[str], str | None] | None = None
-) -> ReleaseQuery:
+def parse_query(text: str, tag_problem: Callable[[str], str | None] | None = None) -> ReleaseQuery:
     """Read a query string; raise QueryError naming the column of the first problem.
 
     `tag_problem` (tag -> why it is no known tag, or None) refuses a mistyped `tag:` value
@@ -623,6 +635,8 @@ def _plain_tokens(text: str) -> Iterable[tuple[str, bool]]:
 # ---- SQL
 
 FTS_IDS = "SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?"
+# (id, sort_time), made by schema 11: the matches of a selective query sorted without their rows.
+ID_DATE_INDEX = "releases_id_date"
 _CHUNK = 400  # SQLite takes at most 500 SELECTs in one compound SELECT
 _CHAIN = 50  # and expressions at most 1000 deep: long OR/AND chains go in groups of groups
 
@@ -913,8 +927,6 @@ def run_query(db, query: ReleaseQuery) -> list[dict]:
     selective = bool(
         query.tickers or query.tags or full_text or query.watched_only or sql.selective
     )
-    # With a selective filter, sorting its few matches beats walking the whole date index.
-    order_column = "+r.sort_time" if selective else "r.sort_time"
     if query.rank == "relevance" and full_text:
         statement = (
             "SELECT r.* FROM releases r JOIN releases_fts ON releases_fts.rowid = r.id "
@@ -923,11 +935,23 @@ def run_query(db, query: ReleaseQuery) -> list[dict]:
             + " ORDER BY bm25(releases_fts) LIMIT ? OFFSET ?"
         )
         params = [full_text, *sql.params, query.limit, query.offset]
+    elif selective:
+        # With a selective filter, sorting its matches beats walking the whole date index.
+        # Sort the matches by date on the small (id, sort_time) index, then read only the page's
+        # rows: reading a 6 KB release row for each of thousands of matches cost 10x more.
+        statement = (
+            "SELECT o.* FROM releases o WHERE o.id IN (SELECT r.id FROM releases r "
+            f"INDEXED BY {ID_DATE_INDEX} WHERE "
+            + " AND ".join(sql.where)
+            + " ORDER BY r.sort_time DESC, r.id DESC LIMIT ? OFFSET ?) "
+            "ORDER BY o.sort_time DESC, o.id DESC"
+        )
+        params = [*sql.params, query.limit, query.offset]
     else:  # relevance without a required full-text part: newest first
         statement = "SELECT r.* FROM releases r"
         if sql.where:
             statement += " WHERE " + " AND ".join(sql.where)
-        statement += f" ORDER BY {order_column} DESC, r.id DESC LIMIT ? OFFSET ?"
+        statement += " ORDER BY r.sort_time DESC, r.id DESC LIMIT ? OFFSET ?"
         params = [*sql.params, query.limit, query.offset]
     snippet_text = query.snippet_text
     try:

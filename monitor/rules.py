@@ -6,9 +6,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from monitor.config import WatchConfig
 from monitor.models import Classification, Release
+
+if TYPE_CHECKING:
+    from monitor.classify.engine import TagRules
+    from monitor.config import Config
+    from monitor.query import ReleaseQuery
 
 
 @dataclass(frozen=True)
@@ -130,3 +136,36 @@ def preview(
             )
         )
     return found
+
+
+def resolve_query(config: Config, text: str) -> ReleaseQuery:
+    """A query string or @saved-name, parsed, with `watched:` bound to the watchlist."""
+    from dataclasses import replace
+
+    from monitor.config import tag_problem
+    from monitor.query import QueryError, parse_query
+
+    if text.startswith("@"):
+        saved = config.saved_query(text)
+        if saved is None:
+            raise QueryError(text, 0, f"no saved query {text[1:]!r} in {config.path} [queries]")
+        text = saved
+    query = parse_query(text, tag_problem=lambda tag: tag_problem(tag, config.new_tags))
+    return replace(query, watched=tuple(w.ticker for w in config.watch if w.ticker))
+
+
+def tag_rules_for(config: Config) -> TagRules | None:
+    """The classifier's rules with the config's extra patterns (None: the built-in rules).
+
+    Imported lazily: `biomon classify` and `history` need these without the classifier's
+    compiled rules or the poller (httpx, feedparser) loaded up front.
+    """
+    if not config.tag_patterns:
+        return None
+    from monitor.classify.engine import build_rules
+    from monitor.errors import ConfigError
+
+    try:
+        return build_rules({tag: list(patterns) for tag, patterns in config.tag_patterns})
+    except ValueError as error:
+        raise ConfigError(config.path, "classify.patterns", str(error)) from None

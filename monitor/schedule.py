@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from monitor.fetch import fresh_for_seconds, retry_after_seconds
 from monitor.models import FeedState, FetchResult
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
@@ -46,6 +45,10 @@ def after_fetch(
     rng: random.Random | None = None,
 ) -> FeedState:
     """The feed's state after `result`: validators, failures, next poll and hard waits."""
+    # Here, not at the top: fetch imports httpx, and `biomon status` or `run --help` read
+    # parse_iso from this module without fetching anything.
+    from monitor.fetch import fresh_for_seconds, retry_after_seconds
+
     rng = rng or random.Random()
     jitter = timedelta(seconds=rng.uniform(0, policy.jitter * policy.interval))
     next_poll = now + timedelta(seconds=policy.interval) + jitter

@@ -181,6 +181,172 @@ def _m010_feed_item_problems(db: sqlite_utils.Database) -> None:
     db["feeds"].add_column("last_problems", str)
 
 
+def news_of(row: str) -> str:
+    """SQL for the news part of a release's text (`row` is "new", "old" or a table alias).
+
+    Full-text search indexes text[:news_end], the headline lines, dateline, lead and body; the
+    boilerplate after it (About, forward-looking statements, contacts) is kept but not indexed.
+    news_end NULL (stored unclassified, or not split yet): the whole text.
+    """
+    return f"substr({row}.text, 1, coalesce({row}.news_end, length({row}.text)))"
+
+
+def _m011_news_index(db: sqlite_utils.Database) -> None:
+    # The index covered the whole text: in a typical release three quarters of it are the same
+    # About/forward-looking/contacts paragraphs, which made every search slower and matched
+    # words no news said. Now an external-content FTS5 table over a view of title + news: the
+    # text is stored once (in releases.text, whole) and the index holds only the news. Old rows
+    # have news_end NULL (indexed whole, as before) until Store.split_news or reclassify splits
+    # them; the split needs the classifier, which the store may not import.
+    db["releases"].add_column("news_end", int)
+    # The feed's HTML: nothing reads it (the text says the same), and it doubled the row.
+    db.execute("UPDATE releases SET summary_html = NULL WHERE summary_html IS NOT NULL")
+    for trigger in ("releases_ai", "releases_ad", "releases_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS releases_fts")
+    db.execute(
+        f"CREATE VIEW releases_news AS SELECT r.id, r.title, {news_of('r')} AS news FROM releases r"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE releases_fts USING FTS5 (title, news, content='releases_news', "
+        "content_rowid='id', tokenize='porter')"
+    )
+    # Same trigger names as sqlite-utils' (tools that drop releases_ai for a bulk load still can).
+    db.execute(
+        "CREATE TRIGGER releases_ai AFTER INSERT ON releases BEGIN\n"
+        "  INSERT INTO releases_fts (rowid, title, news)"
+        f" VALUES (new.id, new.title, {news_of('new')});\n"
+        "END"
+    )
+    db.execute(
+        "CREATE TRIGGER releases_ad AFTER DELETE ON releases BEGIN\n"
+        "  INSERT INTO releases_fts (releases_fts, rowid, title, news)"
+        f" VALUES ('delete', old.id, old.title, {news_of('old')});\n"
+        "END"
+    )
+    # Re-index only when what is indexed changes (re-tagging or marking a copy leaves it).
+    db.execute(
+        "CREATE TRIGGER releases_au AFTER UPDATE OF title, text, news_end ON releases\n"
+        "WHEN old.title IS NOT new.title OR old.text IS NOT new.text"
+        " OR old.news_end IS NOT new.news_end BEGIN\n"
+        "  INSERT INTO releases_fts (releases_fts, rowid, title, news)"
+        f" VALUES ('delete', old.id, old.title, {news_of('old')});\n"
+        "  INSERT INTO releases_fts (rowid, title, news)"
+        f" VALUES (new.id, new.title, {news_of('new')});\n"
+        "END"
+    )
+    db.execute("INSERT INTO releases_fts (releases_fts) VALUES ('rebuild')")
+    # Newest-first answers sort their matches by date: from this small index rather than from
+    # each match's whole row (monitor.query.ID_DATE_INDEX).
+    db.execute("CREATE INDEX releases_id_date ON releases (id, sort_time)")
+
+
+def _m013_event_leads(db: sqlite_utils.Database) -> None:
+    # One event per piece of news (monitor/store/events.py): each release's lead (normalised
+    # words) is kept to compare later copies against; rows stored before stay NULL and are read
+    # from their text when compared. The index lists an event's copies (its sources).
+    db["releases"].add_column("lead", str)
+    db["releases"].create_index(["duplicate_of"], if_not_exists=True)
+    # A new release is compared with the releases of its tickers in a few days around it:
+    # (symbol, sort_time) finds those without reading a ticker's whole history.
+    db["release_tickers"].add_column("sort_time", str)
+    db.execute(
+        "UPDATE release_tickers SET sort_time = "
+        "(SELECT sort_time FROM releases WHERE releases.id = release_tickers.release)"
+    )
+    db["release_tickers"].create_index(["symbol", "sort_time"], if_not_exists=True)
+
+
+def _m014_catalysts(db: sqlite_utils.Database) -> None:
+    # The catalyst calendar: one row per event of a ticker (kind + program [+ trial]), its
+    # current window, and the release that set it; `met_release` once a release reports it.
+    db["catalysts"].create(
+        {
+            "id": int,
+            "ticker": str,  # the symbol ("CLRB"), or "" when the release lists none
+            "issuer": str,
+            "kind": str,
+            "program": str,
+            "program_key": str,  # the program case-folded, without trademark signs
+            "trial": str,
+            "phase": str,
+            "date_text": str,
+            "window_start": str,  # ISO dates, inclusive
+            "window_end": str,
+            "precision": str,
+            "evidence": str,
+            "release": int,  # the release that announced it
+            "updated_release": int,  # the release that set the current window
+            "created": str,
+            "updated": str,  # when the window last changed (the iCal DTSTAMP)
+            "sequence": int,  # bumped on every change of the window (the iCal SEQUENCE)
+            "met_release": int,
+            "met_label": str,
+            "met_evidence": str,
+        },
+        pk="id",
+        not_null={"kind", "window_start", "window_end", "release", "created"},
+        foreign_keys=[("release", "releases", "id")],
+    )
+    db["catalysts"].create_index(["ticker", "kind", "program_key"])
+    db["catalysts"].create_index(["window_start"])
+    db["catalyst_changes"].create(
+        {
+            "id": int,
+            "catalyst": int,
+            "release": int,
+            "changed": str,
+            "old_start": str,
+            "old_end": str,
+            "old_text": str,
+            "new_start": str,
+            "new_end": str,
+            "new_text": str,
+        },
+        pk="id",
+        foreign_keys=[("catalyst", "catalysts", "id"), ("release", "releases", "id")],
+    )
+    db["catalyst_changes"].create_index(["catalyst"])
+    # Catalyst alerts (reminders, moved dates) are outbox rows too, keyed by reason (which names
+    # the entry, the day and the date) and channel: once each, whatever the number of
+    # processes, and across a rebuild of the calendar. Release alerts keep their key.
+    db["alerts"].add_column("catalyst", int)
+    db["alerts"].add_column("reason", str)  # "remind:7:2026-03-15:CLRB/pdufa/iopofosine"
+    db.execute("DROP INDEX IF EXISTS idx_alerts_release_channel")
+    db.execute(
+        "CREATE UNIQUE INDEX idx_alerts_release_channel ON alerts (release, channel) "
+        "WHERE catalyst IS NULL"
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX idx_alerts_reason_channel "
+        "ON alerts (reason, channel) WHERE catalyst IS NOT NULL"
+    )
+
+
+def _m012_article_pages(db: sqlite_utils.Database) -> None:
+    # Releases whose feed cut the text (PR Newswire, Business Wire, SEC exhibit 99.1) wait here
+    # for their article page: durable, so a failed page is retried with backoff across restarts
+    # and never lost. See monitor/store/pages.py.
+    db["pages"].create(
+        {
+            "release": int,
+            "url": str,
+            "state": str,  # "pending", "done", "failed" (given up: the summary stays)
+            "attempts": int,  # failed fetches so far
+            "next_attempt": str,  # ISO UTC: due then (a claim moves it past a lease)
+            "last_error": str,
+            "alerting": int,  # 1: the release may alert (not a first poll, not catch-up)
+            "alert_pending": int,  # 1: its alert waits for the page (decided once)
+            "created": str,
+            "fetched": str,
+        },
+        pk="release",
+        foreign_keys=[("release", "releases", "id")],
+        not_null={"url", "state", "next_attempt"},
+    )
+    db["pages"].create_index(["state", "next_attempt"])
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m001_base,
     _m002_seen_in_and_fts,
@@ -192,6 +358,10 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _m008_fts_on_text_changes,
     _m009_alert_claims,
     _m010_feed_item_problems,
+    _m011_news_index,
+    _m012_article_pages,
+    _m013_event_leads,
+    _m014_catalysts,
 )
 
 # Updates and corrections arrive as new releases; their title, less this prefix, finds the original.

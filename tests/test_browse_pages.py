@@ -190,7 +190,7 @@ def test_the_release_page_has_the_body_and_links_to_the_wire(site):
     title, text = RELEASES[2][:2]
     assert escape(text) in page
     assert f'<a href="https://example.com/release/3">{escape(title)}</a>' in page
-    assert "the feed's HTML" in page  # summary_html, folded away
+    assert "the feed's HTML" not in page  # summary_html is no longer stored (schema 11)
     fields = re.findall(r'<tr><th scope="row">([^<]+)</th>', page)
     assert fields[:7] == ["title", "sort_time", "tickers", "primary_tag", "issuer", "url", "text"]
     assert fields[-1] == "summary_html"

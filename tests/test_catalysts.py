@@ -153,18 +153,24 @@ def test_calendar_quarter_stays_calendar_in_a_fiscal_release() -> None:
 
 
 def test_past_dates_are_not_upcoming() -> None:
-    assert extract(
-        "On March 3, 2025 the company announced the initiation of its Phase 2 trial.",
-        "In January 2025, Acme Bio completed enrollment in the Phase 1 study.",
-        "The FDA approved the IND in 2024.",
-    ) == ()
+    assert (
+        extract(
+            "On March 3, 2025 the company announced the initiation of its Phase 2 trial.",
+            "In January 2025, Acme Bio completed enrollment in the Phase 1 study.",
+            "The FDA approved the IND in 2024.",
+        )
+        == ()
+    )
 
 
 def test_current_period_in_the_past_tense_is_not_upcoming() -> None:
-    assert extract(
-        "Acme Bio completed enrollment in the first quarter of 2025 and initiated dosing in "
-        "March 2025."
-    ) == ()
+    assert (
+        extract(
+            "Acme Bio completed enrollment in the first quarter of 2025 and initiated dosing in "
+            "March 2025."
+        )
+        == ()
+    )
 
 
 def test_a_met_readout_is_no_catalyst_but_the_next_step_is() -> None:
@@ -200,11 +206,14 @@ def test_a_moved_readout_keeps_the_new_window() -> None:
 
 
 def test_deadlines_that_end_a_state_are_no_events() -> None:
-    assert extract(
-        "Voting will remain open until May 22, 2025.",
-        "Nasdaq granted the Company until September 18, 2025 to regain compliance.",
-        "The offering is expected to close on or about March 12, 2025.",
-    ) == ()
+    assert (
+        extract(
+            "Voting will remain open until May 22, 2025.",
+            "Nasdaq granted the Company until September 18, 2025 to regain compliance.",
+            "The offering is expected to close on or about March 12, 2025.",
+        )
+        == ()
+    )
 
 
 def test_not_until_names_the_event_date() -> None:
@@ -220,12 +229,15 @@ def test_dates_in_about_and_forward_looking_statements_are_ignored() -> None:
 
 
 def test_forward_looking_sentence_inside_the_body_is_ignored() -> None:
-    assert extract(
-        "Acme Bio today announced a new board member.",
-        "Statements in this release about the expected timing of topline data in 2026 are "
-        "forward-looking statements subject to risks and uncertainties.",
-        tail="",
-    ) == ()
+    assert (
+        extract(
+            "Acme Bio today announced a new board member.",
+            "Statements in this release about the expected timing of topline data in 2026 are "
+            "forward-looking statements subject to risks and uncertainties.",
+            tail="",
+        )
+        == ()
+    )
 
 
 # --- Kinds, evidence, programs ----------------------------------------------------------------
@@ -266,19 +278,30 @@ def test_trial_and_phase_are_read_from_the_sentence() -> None:
     ("sentence", "kind"),
     [
         ("An FDA advisory committee meeting is scheduled for May 20, 2025.", "adcom"),
-        ("Acme Bio plans to dose the first patient in the Phase 1 trial in the second quarter "
-         "of 2025.", "first_patient"),
-        ("The Company expects to initiate a Phase 2 trial of ACM-303 in the second half of 2025.",
-         "trial_start"),
+        (
+            "Acme Bio plans to dose the first patient in the Phase 1 trial in the second quarter "
+            "of 2025.",
+            "first_patient",
+        ),
+        (
+            "The Company expects to initiate a Phase 2 trial of ACM-303 in the second half of 2025.",
+            "trial_start",
+        ),
         ("Acme Bio expects to submit an IND for ACM-404 by the end of 2025.", "submission"),
-        ("A decision from the European Commission is expected in the third quarter of 2025.",
-         "regulatory_decision"),
+        (
+            "A decision from the European Commission is expected in the third quarter of 2025.",
+            "regulatory_decision",
+        ),
         ("New data will be presented at the ASCO Annual Meeting on June 2, 2025.", "presentation"),
-        ("Acme Bio will report first quarter 2025 financial results on May 8, 2025.",
-         "earnings_call"),
+        (
+            "Acme Bio will report first quarter 2025 financial results on May 8, 2025.",
+            "earnings_call",
+        ),
         ("Acme Bio will host a virtual KOL event on April 2, 2025.", "other"),
-        ("Interim results from the Phase 2 trial are anticipated in the third quarter of 2025.",
-         "interim_data"),
+        (
+            "Interim results from the Phase 2 trial are anticipated in the third quarter of 2025.",
+            "interim_data",
+        ),
     ],
 )
 def test_kinds(sentence: str, kind: str) -> None:
@@ -378,11 +401,14 @@ def test_data_results_in_a_quarter_are_an_event_financial_results_for_one_a_peri
 
 
 def test_a_goal_date_that_was_is_past_even_without_a_year() -> None:
-    assert extract(
-        "The generic drug user fee (GDUFA) target action date for ACM-101 was September 15.",
-        "The Company expects the FDA to communicate a decision shortly.",
-        published=date(2025, 9, 16),
-    ) == ()
+    assert (
+        extract(
+            "The generic drug user fee (GDUFA) target action date for ACM-101 was September 15.",
+            "The Company expects the FDA to communicate a decision shortly.",
+            published=date(2025, 9, 16),
+        )
+        == ()
+    )
 
 
 def test_the_company_annual_meeting_is_no_scientific_meeting() -> None:

@@ -123,8 +123,7 @@ def test_three_polls_beside_a_daemon_send_200_queued_alerts_exactly_once(server,
         queue_alerts(tmp_path / "biomon.db", 200)
         daemon = start_biomon(config, "run", log=tmp_path / "daemon.log")
         polls = [
-            start_biomon(config, "poll", "--once", log=tmp_path / f"poll{i}.log")
-            for i in range(3)
+            start_biomon(config, "poll", "--once", log=tmp_path / f"poll{i}.log") for i in range(3)
         ]
         assert all(p.wait(timeout=120) == 0 for p in polls), [
             (tmp_path / f"poll{i}.log").read_text()[-2000:] for i in range(3)
@@ -234,7 +233,9 @@ def stored_at(db: Path, release_id: str, timeout: float) -> float | None:
     while time.monotonic() < deadline:
         try:
             with sqlite3.connect(db, timeout=5) as conn:
-                if conn.execute("SELECT 1 FROM releases WHERE release_id = ?", [release_id]).fetchone():
+                if conn.execute(
+                    "SELECT 1 FROM releases WHERE release_id = ?", [release_id]
+                ).fetchone():
                     return time.monotonic()
         except sqlite3.OperationalError:
             pass
@@ -303,7 +304,9 @@ def test_poll_gives_up_on_a_held_lock_after_busy_timeout_in_one_line(server, tmp
     url = server.add("nasdaq.xml", feed(*BACKLOG))
     config = write_config(tmp_path, [url])
     assert biomon(config, "catch-up").returncode == 0
-    config.write_text(config.read_text().replace('path = "biomon.db"', 'path = "biomon.db"\nbusy_timeout = 0.5'))
+    config.write_text(
+        config.read_text().replace('path = "biomon.db"', 'path = "biomon.db"\nbusy_timeout = 0.5')
+    )
     holder = hold_write_lock(tmp_path / "biomon.db", 6.0)
     result = biomon(config, "poll", "--once", "--force")
     holder.join()

@@ -181,6 +181,24 @@ def test_config_edit_adds_a_ticker_without_restart(world):
     assert smtp.wait_for(lambda s: any("[SNGX]" in x for x in s), timeout=5)
 
 
+def test_a_feed_taken_out_of_the_config_and_put_back_starts_with_a_backlog(world):
+    server, smtp, write, start, tmp_path = world
+    org = server.add("clrb.xml", feed(release("5000500")))
+    with_org = '[[watch]]\nticker = "CLRB"\nfeeds = ["' + org + '"]\n'
+    daemon = start(write(watch=with_org))
+    daemon.wait_log("1 new, 0 stored")  # the organisation feed's backlog
+    write()  # the watch loses its own feed
+    daemon.wait_log("config reloaded")
+    missed = [release(f"500060{i}") for i in range(3)]  # published while it was out
+    server.add("clrb.xml", feed(*missed, release("5000500")))
+    time.sleep(3 * INTERVAL)
+    write(watch=with_org)  # and back
+    daemon.wait_log("3 new, 1 stored")  # polled afresh: what it missed is its backlog
+    time.sleep(1.0)  # time for any alert of those to arrive
+    assert smtp.subjects() == []
+    assert all(stored(tmp_path, r.release_id) for r in missed)
+
+
 def test_broken_edit_keeps_the_old_config(world):
     server, smtp, write, start, tmp_path = world
     daemon = start()

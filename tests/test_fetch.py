@@ -114,7 +114,9 @@ def test_429_retry_after_delays_the_next_poll(server, make_poller, write_config,
     result = CliRunner().invoke(cli, ["--config", str(config), "poll", "--once"])
     assert result.exit_code == 1 and len(server.requests) == requests
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"biomon: 1 of 1 feeds failing: {url}: HTTP 429 (1 failure; backing off until ")
+    assert line.startswith(
+        f"biomon: 1 of 1 feeds failing: {url}: HTTP 429 (1 failure; backing off until "
+    )
     assert url not in result.stdout
     result = CliRunner().invoke(cli, ["--config", str(config), "poll", "--once", "--force"])
     assert f"{url}: HTTP 429 (2 failures in a row; backing off until" in result.stderr

@@ -129,3 +129,55 @@ def test_show_unknown_id_is_one_line_error(config):
     result = CliRunner().invoke(cli, ["--config", str(config), "show", "999"])
     assert result.exit_code == 1
     assert result.output.strip().startswith("biomon: error: no release with id '999'")
+
+
+# ---- one event per piece of news: the seed again, as its 8-K exhibit in another feed
+
+EXHIBIT = Item(
+    "9100001",
+    "Exhibit 99.1 " + ITEMS[0].title,
+    text=SEED_BODY.replace("December 19, 2023 (GLOBE NEWSWIRE) --", "December 19, 2023 \u2013")
+    + "\n\nContacts\n\nInvestors: investors@cellectar.com",
+    tickers=("Nasdaq:CLRB",),
+    pub_date="Tue, 19 Dec 2023 13:41 GMT",
+)
+
+
+@pytest.fixture
+def events_config(server, write_config):
+    first = server.add("nasdaq.xml", feed(*ITEMS))
+    second = server.add("exhibits.xml", feed(EXHIBIT))
+    path = write_config(config_text([first, second], '[[watch]]\nticker = "CLRB"\n'))
+    result = CliRunner().invoke(cli, ["--config", str(path), "poll", "--once"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_history_lists_an_event_once_with_all_its_sources(events_config):
+    rows = history(events_config, "--ticker", "CLRB")
+    assert ids(rows) == ["2796481", "2500001"]
+    assert [s["release_id"] for s in rows[0]["sources"]] == ["2796481", "9100001"]
+    assert [s["release_id"] for s in rows[1]["sources"]] == ["2500001"]
+    # Only the copy holds the word: the event is listed once, as that copy, with both sources.
+    found = history(events_config, "--search", "Exhibit")
+    assert ids(found) == ["9100001"] and len(found[0]["sources"]) == 2
+
+
+def test_table_shows_the_sources_of_an_event(events_config):
+    result = CliRunner().invoke(cli, ["--config", str(events_config), "history", "CLRB"])
+    assert "globenewswire+globenewswire" in result.output
+
+
+def test_show_and_export_list_every_source(events_config, tmp_path):
+    shown = CliRunner().invoke(cli, ["--config", str(events_config), "show", "9100001"])
+    assert shown.exit_code == 0, shown.output
+    assert "sources:\n    globenewswire:2796481  https://" in shown.output
+    assert "    globenewswire:9100001  https://" in shown.output
+    out = tmp_path / "events.csv"
+    result = CliRunner().invoke(
+        cli, ["--config", str(events_config), "export", str(out), "--ticker", "CLRB"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [row["id"] for row in rows] == ["2796481", "2500001"]
+    assert rows[0]["sources"].count("https://www.globenewswire.com/") == 2

@@ -231,6 +231,9 @@ def test_from_init_to_a_poll_into_the_user_data_folder(server, user_config, user
     text = user_config.read_text()
     # The real feeds are on the internet: this test's feed stands in for them.
     text = re.sub(r"(?s)^feeds = \[.*?\]", f'feeds = ["{url}"]', text, count=1, flags=re.M)
+    text = text.replace(
+        "[sources.sec]\nenabled = true", "[sources.sec]\nenabled = false"
+    )  # so is SEC
     user_config.write_text(text)
     polled = biomon("poll", "--once", cwd=tmp_path)
     assert polled.returncode == 0, polled.stderr

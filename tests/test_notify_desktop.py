@@ -1,8 +1,9 @@
-"""Desktop notifications through a real D-Bus session and a real notification server.
+"""The plyer path of the desktop channel (macOS, Windows; Linux without desktop-notifier), the
+probe, and the log fallback. The desktop-notifier path is in test_desktop_dbus.py.
 
 `dbus-run-session` gives a private session bus; on it a small org.freedesktop.Notifications
-server (dbus-fast) records what it is sent, and a child process uses DesktopNotifier, so plyer
-takes its real Linux path (dbus-python, else notify-send). System packages: dbus-daemon (for
+server (dbus-fast) records what it is sent, and a child process uses DesktopNotifier with the
+plyer backend, so plyer takes its real Linux path (dbus-python, else notify-send). System packages: dbus-daemon (for
 dbus-run-session), dbus-bin (dbus-send, used by the probe) and libnotify-bin (notify-send).
 """
 
@@ -21,7 +22,7 @@ import pytest
 
 from monitor.models import Message
 from monitor.notify.base import NotifyError
-from monitor.notify.desktop import DesktopNotifier, LogNotifier
+from monitor.notify.desktop import PLYER, DesktopNotifier, LogNotifier, default_backend
 
 SERVER = textwrap.dedent(
     """
@@ -82,7 +83,7 @@ DRIVER = textwrap.dedent(
         server = subprocess.Popen([sys.executable, server_py, record], stdout=subprocess.PIPE, text=True)
         assert server.stdout.readline().strip() == "ready", "notification server did not start"
     try:
-        notifier = DesktopNotifier()
+        notifier = DesktopNotifier(backend="plyer")
         print("probe:", notifier.probe(), flush=True)
         try:
             notifier.send(Message(title=title, text=body, html=""))
@@ -181,10 +182,23 @@ def test_probe_reports_missing_session_bus(tmp_path):
 def test_send_without_session_bus_raises_the_probe_reason(monkeypatch, tmp_path):
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-    notifier = DesktopNotifier()
+    notifier = DesktopNotifier(backend=PLYER)
     with pytest.raises(NotifyError) as raised:
         notifier.send(Message(title="CLRB · licensing", text="body", html=""))
     assert str(raised.value) == notifier.probe()
+    assert "\n" not in str(raised.value)
+
+
+def test_dbus_send_without_session_bus_raises_one_line(monkeypatch, tmp_path):
+    pytest.importorskip("desktop_notifier")
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    with pytest.raises(NotifyError) as raised:
+        DesktopNotifier(platform="linux").send(Message(title="CLRB", text="body", html=""))
+    assert str(raised.value).startswith(
+        "desktop notification not shown: cannot reach the D-Bus session bus ("
+    )
     assert "\n" not in str(raised.value)
 
 
@@ -200,7 +214,9 @@ def test_probe_reports_missing_backend(tmp_path):
     (tmp_path / "bus").touch()  # a bus is there; only the backend is missing
     empty_path = tmp_path / "bin"
     empty_path.mkdir()
-    notifier = DesktopNotifier(environ={"XDG_RUNTIME_DIR": str(tmp_path), "PATH": str(empty_path)})
+    notifier = DesktopNotifier(
+        environ={"XDG_RUNTIME_DIR": str(tmp_path), "PATH": str(empty_path)}, backend=PLYER
+    )
     try:
         import dbus  # noqa: F401
 
@@ -215,6 +231,23 @@ def test_probe_reports_missing_backend(tmp_path):
 
 def test_probe_trusts_plyer_off_linux():
     assert DesktopNotifier(environ={}, platform="darwin").probe() is None
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_plyer_is_the_backend_off_linux(platform):
+    assert default_backend(platform) == PLYER
+
+
+def test_desktop_notifier_needs_no_notify_send(tmp_path):
+    # The D-Bus path speaks to the bus itself: an empty PATH is no reason to fall back.
+    pytest.importorskip("desktop_notifier")
+    (tmp_path / "bus").touch()
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    notifier = DesktopNotifier(
+        environ={"XDG_RUNTIME_DIR": str(tmp_path), "PATH": str(empty_path)}, platform="linux"
+    )
+    assert notifier.probe() is None  # bus socket there; no dbus-send to ask it: trusted
 
 
 def test_log_notifier_writes_a_warning(caplog):

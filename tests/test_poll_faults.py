@@ -62,7 +62,9 @@ def test_releases_the_store_cannot_take_are_named_and_the_rest_stored(server, wr
     report = poller.poll().feeds[0]
     assert (report.new, report.failed) == (2, 1)
     assert report.failures == ("7600001: ValueError: no tags for you",)
-    assert {r["release_id"] for r in store.query(__import__("monitor.query").query.ReleaseQuery())} == {
+    assert {
+        r["release_id"] for r in store.query(__import__("monitor.query").query.ReleaseQuery())
+    } == {
         "7600000",
         "7600002",
     }
@@ -95,7 +97,9 @@ def test_poll_and_status_name_the_items_left_out_or_flagged(server, tmp_path, wr
     body = feed(
         Item("7800000", "Good one"),
         Item("7800001", "From the far future", pub_date="Fri, 31 Dec 9999 23:59 GMT"),
-    ).replace(b"</channel>", b"<item><pubDate>Tue, 19 Dec 2023 13:30 GMT</pubDate></item></channel>")
+    ).replace(
+        b"</channel>", b"<item><pubDate>Tue, 19 Dec 2023 13:30 GMT</pubDate></item></channel>"
+    )
     url = server.add("odd.xml", body)
     config = write_config(config_text([url]))
     base = [sys.executable, "-m", "monitor", "--config", str(config)]

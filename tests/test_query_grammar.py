@@ -32,8 +32,6 @@ from tests.test_query import CONFIG, releases
 # Tickers: 1-3 CLRB (watched), 4 SNGX, 5 PTN. Newest first: 5, 2, 3, 4, 1.
 
 
-
-
 @pytest.fixture
 def config(write_config, tmp_path):
     path = write_config(CONFIG)
@@ -224,7 +222,7 @@ NESTED_SHAPES = {
     "except": lambda i, inner: f"(tag:a{i} NOT ({inner} ticker:B{i}))",
     "not-or": lambda i, inner: f"NOT (w{i} OR tag:t{i} {inner})",
     "text": lambda i, inner: f"(w{i} NOT ({inner} OR x{i}))",
-    "preds": lambda i, inner: f"NOT (source:s{i} OR issuer:x {inner})",
+    "preds": lambda i, inner: f"NOT (source:sec OR issuer:x{i} {inner})",
     "watched": lambda i, inner: f"(watched:no NOT ({inner} OR ticker:B{i} tag:c{i}))",
 }
 

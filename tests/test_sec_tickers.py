@@ -75,7 +75,11 @@ def test_the_real_excerpt_maps_tickers_to_ciks_and_names():
     companies = parse_companies(json.loads(MAP_BYTES))
     assert len(companies) == 320
     clrb = companies["CLRB"]
-    assert (clrb.cik, clrb.title, clrb.name) == (1279704, "Cellectar Biosciences, Inc.", "Cellectar Biosciences")
+    assert (clrb.cik, clrb.title, clrb.name) == (
+        1279704,
+        "Cellectar Biosciences, Inc.",
+        "Cellectar Biosciences",
+    )
     assert clrb.cik10 == "0001279704"
     assert companies["SNGX"].name == "SOLIGENIX"
     assert companies["BRK-B"].cik == 1067983
@@ -146,7 +150,10 @@ def test_offline_a_stale_copy_is_used_with_a_warning(sec_config, server):
 
 def test_no_copy_and_no_sec_is_an_error(sec_config, server):
     server.add(MAP_PATH, b"busy", status=503)
-    with pytest.raises(TickerMapError, match=r"SEC's ticker map http://127\.0\.0\.1:\d+/files/company_tickers\.json: HTTP 503$"):
+    with pytest.raises(
+        TickerMapError,
+        match=r"SEC's ticker map http://127\.0\.0\.1:\d+/files/company_tickers\.json: HTTP 503$",
+    ):
         load_ticker_map(sec_config(), now=T0)
 
 
@@ -160,7 +167,9 @@ def test_a_page_that_is_not_the_map_is_refused_and_not_cached(sec_config, server
 
 def test_403_says_why_sec_refuses(sec_config, server):
     server.add(MAP_PATH, b"forbidden", status=403)
-    with pytest.raises(TickerMapError, match=r"HTTP 403 \(SEC refuses a User-Agent without a contact"):
+    with pytest.raises(
+        TickerMapError, match=r"HTTP 403 \(SEC refuses a User-Agent without a contact"
+    ):
         load_ticker_map(sec_config(), now=T0)
 
 
@@ -234,7 +243,7 @@ def test_company_name_drops_the_legal_form(title, name):
         ('[sources.sec]\nbase_url = "ftp://x"\n', "sources.sec.base_url", "not an http(s) URL"),
         ('[sources.sec]\nurl = "http://x"\n', "sources.sec.url", "unknown key"),
         ('[sources.edgar]\nbase_url = "http://x"\n', "sources.edgar", "unknown key"),
-        ('[sources]\nsec = 1\n', "sources.sec", "must be a table"),
+        ("[sources]\nsec = 1\n", "sources.sec", "must be a table"),
         ('[[watch]]\nticker = "CLRB"\ncik = "CIK1279704"\n', "watch[0].cik", "expected SEC's CIK"),
         ('[[watch]]\nticker = "CLRB"\ncik = 0\n', "watch[0].cik", "at least 1"),
         ('[[watch]]\nticker = "CLRB"\ncik = true\n', "watch[0].cik", "expected SEC's CIK"),

@@ -123,7 +123,12 @@ def test_save_release_says_new_once_and_classifies_only_the_new(tmp_path):
     with Store(tmp_path / "b.db") as store:
         first = store.save_release(release("1"), classify=classify_one, feed_url="http://a/f")
         again = store.save_release(release("1"), classify=classify_one, feed_url="http://b/f")
-        assert (first.new, first.alertable, again.new, again.alertable) == (True, True, False, False)
+        assert (first.new, first.alertable, again.new, again.alertable) == (
+            True,
+            True,
+            False,
+            False,
+        )
         assert first.row_id == again.row_id and "licensing" in first.classification.tags
         assert classified == ["1"]
         assert store.seen_in(first.row_id) == ["http://a/f", "http://b/f"]
@@ -133,7 +138,8 @@ def test_a_copy_of_a_stored_release_is_stored_but_not_alertable(tmp_path):
     with Store(tmp_path / "b.db") as store:
         store.save_release(release("1", "Acme Signs License"))
         copy = store.save_release(
-            release("2", "UPDATE - Acme Signs License"), classify=lambda r: classify(r.title, r.text)
+            release("2", "UPDATE - Acme Signs License"),
+            classify=lambda r: classify(r.title, r.text),
         )
         assert copy.new and copy.duplicate_of is not None and not copy.alertable
 
@@ -141,7 +147,9 @@ def test_a_copy_of_a_stored_release_is_stored_but_not_alertable(tmp_path):
 def test_queue_alerts_makes_one_pending_alert_per_release_and_channel(tmp_path):
     with Store(tmp_path / "b.db") as store:
         row_id = store.save_release(release("1")).row_id
-        store.queue_alerts(row_id, [Match("email", "CLRB", "CLRB"), Match("desktop", "CLRB", "CLRB")])
+        store.queue_alerts(
+            row_id, [Match("email", "CLRB", "CLRB"), Match("desktop", "CLRB", "CLRB")]
+        )
         store.queue_alerts(row_id, [Match("email", "other rule", "")])
         rows = {(a["channel"], a["rule"], a["status"]) for a in store.alert_rows()}
         assert rows == {("email", "CLRB", "pending"), ("desktop", "CLRB", "pending")}

@@ -136,7 +136,11 @@ def test_a_mistyped_tag_in_a_query_is_refused_with_the_nearest(tmp_path):
     from monitor.store import Store
 
     Store(tmp_path / "b.db").close()
-    for args in (["history", "tag:grnat"], ["history", "--tag", "grnat"], ["stats", "ticker:CLRB OR tag:grnat"]):
+    for args in (
+        ["history", "tag:grnat"],
+        ["history", "--tag", "grnat"],
+        ["stats", "ticker:CLRB OR tag:grnat"],
+    ):
         result = CliRunner().invoke(cli, ["--db", str(tmp_path / "b.db"), *args])
         assert result.exit_code == 2, result.output
         lines = result.output.strip().splitlines()

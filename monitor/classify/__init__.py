@@ -9,11 +9,12 @@ tag's rules (`tags`) are matched sentence by sentence; the boilerplate never ear
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from ..models import Classification
 from .engine import DEFAULT_RULES, TagRules, build_rules
 from .facts import extract_facts
-from .sections import BODY, HEADLINE, LEAD, SUBHEAD, Sentence, split_release
+from .sections import BODY, HEADLINE, LEAD, SUBHEAD, Sections, Sentence, split_release
 from .tags import (
     HIGHLIGHT,
     KNOWN_TAGS,
@@ -35,8 +36,14 @@ _MAX_EVIDENCE = 3
 Hit = tuple[int, int, Sentence]  # (sentence index, match position, sentence)
 
 
-def classify(title: str, text: str, rules: TagRules | None = None) -> Classification:
-    """Tag one release: every event tag it earns, the headline's tag, evidence and facts."""
+def classify(
+    title: str, text: str, rules: TagRules | None = None, published: str | None = None
+) -> Classification:
+    """Tag one release: every event tag it earns, the headline's tag, evidence and facts.
+
+    With `published` (ISO 8601, the release's publication time) also its catalysts and the
+    outcomes it reports: relative dates ("by year-end") are read against that day.
+    """
     rules = rules or DEFAULT_RULES
     sections = split_release(title or "", text or "")
     shared = rules.shared_vetoes
@@ -50,8 +57,8 @@ def classify(title: str, text: str, rules: TagRules | None = None) -> Classifica
         lower = sentence.for_matching.lower()
         present = rules.stems_in(lower)
         for rule in rules.rules:
-            if not rule.is_triggered(present):
-                continue
+            if rule.triggers is not None and rule.triggers.isdisjoint(present):
+                continue  # rule.is_triggered(present), inlined: this loop is the hot one
             position = rule.earns(sentence, shared, lower, present)
             if position is not None:
                 found = user_hits if rule.user else hits
@@ -72,7 +79,34 @@ def classify(title: str, text: str, rules: TagRules | None = None) -> Classifica
     tags = tuple(sorted(hits)) if hits else ("other",)
     evidence = tuple((tag, _evidence(hits.get(tag, []), sections.headline)) for tag in tags)
     facts = extract_facts(title or "", text or "", sections)
-    return Classification(primary=primary, tags=tags, evidence=evidence, facts=facts)
+    classification = Classification(
+        primary=primary, tags=tags, evidence=evidence, facts=facts, news_end=sections.news_end
+    )
+    return _with_catalysts(classification, title, text, published, sections)
+
+
+def _with_catalysts(
+    classification: Classification,
+    title: str,
+    text: str,
+    published: str | None,
+    sections: Sections,
+) -> Classification:
+    """The classification with the release's catalysts and outcomes (none without a date)."""
+    try:
+        day = date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return classification
+    # Imported here: their patterns take ~40% of the package's import time, and `biomon
+    # classify` (no publication day) never needs them (issue 14: start < 150 ms).
+    from .catalysts import extract_catalysts
+    from .outcomes import extract_outcomes
+
+    return replace(
+        classification,
+        catalysts=extract_catalysts(title or "", text or "", day, sections.news_end),
+        outcomes=extract_outcomes(title or "", text or "", sections),
+    )
 
 
 def _settle_deal_and_licensing(hits: dict[str, list[Hit]]) -> None:

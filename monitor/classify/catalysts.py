@@ -55,10 +55,10 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 
+from ..models import Catalyst
 from .sections import (
     _BULLET,
     _HEADING,
@@ -91,48 +91,9 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True)
-class Catalyst:
-    """One upcoming event named in a release, with its date window and the sentence saying so."""
-
-    kind: str  # one of KINDS
-    program: str | None  # drug or candidate: "cytisinicline", "SGX942", "Rekynda"
-    trial: str | None  # trial name where stated: "DOM-INNATE"
-    phase: str | None  # "1", "2b", "1/2", "3"
-    date_text: str  # the date as written: "in the second half of 2025"
-    window_start: str  # ISO date, inclusive
-    window_end: str  # ISO date, inclusive
-    # day, days, month_part, month, quarter, half, season, early, mid, late, year_end, year, range
-    precision: str
-    evidence: str  # the sentence
-
-    @property
-    def start(self) -> date:
-        return date.fromisoformat(self.window_start)
-
-    @property
-    def end(self) -> date:
-        return date.fromisoformat(self.window_end)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What a later release about the same event shares: kind and program, case-folded."""
-        return self.kind, (self.program or "").casefold()
-
-    def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Catalyst:
-        """The inverse of `to_dict` (keys it does not know are ignored)."""
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})  # type: ignore[arg-type]
-
-
 # --- Date expressions ------------------------------------------------------------------------
 
-_MONTH_NAMES = (
-    "jan feb mar apr may jun jul aug sep oct nov dec".split()
-)
+_MONTH_NAMES = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 
 
 def _mon(name: str) -> str:
@@ -154,64 +115,64 @@ _QWORD = r"first|second|third|fourth|1st|2nd|3rd|4th"
 _REL_YEAR = r"this|next|the\s+current|the\s+coming|the\s+following|the"
 
 _DATE_FORMS = (
-            # March 15, 2026 / Monday, November 16, 2009 / February 12-14, 2020 / May 15th
-            rf"(?P<day>{_WEEKDAY}{_mon('d_mon')}\s+(?P<d_day>\d{{1,2}}){_ORD}"
-            rf"(?:{_DASH}(?:{_mon('d_mon2')}\s+)?(?P<d_day2>\d{{1,2}}){_ORD})?(?![\d:])"
-            rf"(?:,?\s+(?P<d_year>\d{{4}}))?(?!\d))",
-            # 15 March 2026
-            rf"(?P<eday>(?<![\d.])(?P<e_day>\d{{1,2}}){_ORD}\s+{_mon('e_mon')},?\s+(?P<e_year>\d{{4}}))",
-            # (mid-)March 2026, end of April 2017, March of 2026
-            rf"(?P<month>(?:(?P<m_part>{_PART})[\s-]+(?:in\s+)?)?{_mon('m_mon')},?\s+(?:of\s+)?"
-            rf"(?P<m_year>\d{{4}})(?!\d))",
-            # in March, by mid-April (no year)
-            rf"(?P<monly>(?:(?P<mo_part>{_PART})[\s-]+|(?:in|by|during|until|before)\s+)"
-            rf"{_mon('mo_mon')}(?![\s,]*\d))",
-            # fiscal 2026 third quarter, Q3 fiscal 2026, third quarter of fiscal 2026, Q3 FY26
-            rf"(?P<fq>(?:fiscal(?:\s+year)?|FY)\s*(?P<fq_y1>{_YEAR2})\s+(?:Q(?P<fq_n1>[1-4])"
-            rf"|(?P<fq_w1>{_QWORD})\s+quarter)"
-            rf"|(?:Q(?P<fq_n2>[1-4])|(?P<fq_w2>{_QWORD})\s+(?:fiscal\s+)?quarter(?:\s+of)?)\s*,?\s*"
-            rf"(?:fiscal(?:\s+year)?|FY)\s*(?P<fq_y2>{_YEAR2})"
-            rf"|fiscal\s+Q(?P<fq_n3>[1-4])\s+(?P<fq_y3>{_YEAR2}))",
-            # Q1 2026, 1Q26, Q1'26, late Q/2, Q3 (no year)
-            rf"(?P<qc>(?:(?P<qc_part>{_PART})[\s-]+)?(?<![\w/])(?:Q/?(?P<qc_n>[1-4])|(?P<qc_n2>[1-4])Q)"
-            rf"(?:[\s-]*(?:of\s+)?(?P<qc_y>{_YEAR2}))?(?![\w/]))",
-            # first quarter of 2026, third quarter of calendar year 2016, third or fourth quarter
-            rf"(?P<qw>(?:(?P<qw_part>{_PART})[\s-]+(?:the\s+)?)?(?P<qw_1>{_QWORD})"
-            rf"(?:[\s-]+(?:or|to|through|and)[\s-]+(?:the\s+)?(?P<qw_2>{_QWORD}))?"
-            rf"[\s-]+(?P<qw_cal>calendar\s+|fiscal\s+)?quarters?"
-            rf"(?:(?:\s+of)?\s+(?:the\s+)?(?P<qw_cal2>calendar|fiscal)(?:\s+year)?)?"
-            rf"(?:(?:\s+of)?[\s,]+(?P<qw_y>\d{{4}})(?!\d)|\s+of\s+(?P<qw_rel>{_REL_YEAR})\s+year"
-            rf"|(?!\s+of\s+\d)))",
-            # this quarter, next quarter
-            r"(?P<qr>(?P<qr_w>this|the\s+current|next|the\s+next|the\s+coming|the\s+following)"
-            r"\s+(?:calendar\s+|fiscal\s+)?quarter)",
-            # first half of 2026, second half of this year, back half of 2026
-            rf"(?P<hw>(?:(?P<hw_part>early|late|(?:the\s+)?end\s+of|(?:the\s+)?beginning\s+of)"
-            rf"[\s-]+(?:the\s+)?)?(?P<hw_n>first|second|1st|2nd|back|latter|front)[\s-]+half"
-            rf"(?:(?:\s+of)?\s+(?:the\s+)?(?P<hw_cal>calendar|fiscal)(?:\s+year)?)?"
-            rf"(?:(?:\s+of)?[\s,]+(?P<hw_y>\d{{4}})(?!\d)|\s+of\s+(?P<hw_rel>{_REL_YEAR})\s+year"
-            rf"|(?!\s+of\s+(?:the|a|an|its|our|their|this|\d)\b|\s+of\s+\d)))",
-            # 1H 2026, H2 2025, 2H25
-            rf"(?P<hc>(?<![\w/])(?:(?P<hc_n>[12])H|H(?P<hc_n2>[12]))[\s-]*(?:of\s+)?"
-            rf"(?P<hc_y>{_YEAR2}))",
-            # spring 2026, fall of 2026
-            r"(?P<season>(?P<s_w>spring|summer|fall|autumn)(?:\s+of)?[\s,]+(?P<s_y>\d{4})(?!\d))",
-            # year-end, mid-year, end of year (alone or with a year)
-            r"(?P<ya>(?P<ya_w>year[\s-]*end(?!ed|ing|s\b)|end[\s-]of[\s-](?:the[\s-])?year|mid[\s-]?year)"
-            r"(?:\s+(?P<ya_y>\d{4})(?!\d))?)",
-            # early 2026, mid-2026, late in 2026, the end of 2026, YE 2026, end of this year
-            rf"(?P<yp>(?P<yp_w>{_PART}|(?:the\s+)?(?:first|latter|second)\s+part\s+of|YE|EOY)"
-            rf"[\s-]*(?:in\s+)?(?:(?:the\s+)?calendar\s+(?:year\s+)?)?"
-            rf"(?:(?P<yp_y>(?:'|’)?\d{{4}}|(?<=YE)\d{{2}}|(?<=YE )\d{{2}})(?![\d-])"
-            rf"|(?P<yp_rel>{_REL_YEAR})\s+(?:calendar\s+)?year(?!['’]s)))",
-            # later this year, next year, this year, later in the year
-            r"(?P<yr>(?P<yr_later>later\s+(?:in\s+)?|earlier\s+(?:in\s+)?)?(?P<yr_w>this|the\s+current|"
-            r"next|the\s+coming|the\s+following|the)\s+(?:calendar\s+|fiscal\s+)?year(?!['’]s))",
-            # in 2026, during calendar 2026, later in 2026, by 2026, fiscal 2026
-            r"(?P<y>(?P<y_prep>later\s+in|sometime\s+in|in|during|by|within|throughout|for|before"
-            r"|until)\s+(?:(?:the\s+)?(?P<y_cal>calendar|fiscal)\s+(?:year\s+)?|(?:the\s+)?FY\s*)?"
-            r"(?P<y_y>\d{4})(?![\d-]|\s*[-–]\s*\d|\s*(?:/|,\s*\d))|(?P<y_fis>fiscal(?:\s+year)?|FY)"
-            rf"\s*(?P<y_fy>{_YEAR2}))",
+    # March 15, 2026 / Monday, November 16, 2009 / February 12-14, 2020 / May 15th
+    rf"(?P<day>{_WEEKDAY}{_mon('d_mon')}\s+(?P<d_day>\d{{1,2}}){_ORD}"
+    rf"(?:{_DASH}(?:{_mon('d_mon2')}\s+)?(?P<d_day2>\d{{1,2}}){_ORD})?(?![\d:])"
+    rf"(?:,?\s+(?P<d_year>\d{{4}}))?(?!\d))",
+    # 15 March 2026
+    rf"(?P<eday>(?<![\d.])(?P<e_day>\d{{1,2}}){_ORD}\s+{_mon('e_mon')},?\s+(?P<e_year>\d{{4}}))",
+    # (mid-)March 2026, end of April 2017, March of 2026
+    rf"(?P<month>(?:(?P<m_part>{_PART})[\s-]+(?:in\s+)?)?{_mon('m_mon')},?\s+(?:of\s+)?"
+    rf"(?P<m_year>\d{{4}})(?!\d))",
+    # in March, by mid-April (no year)
+    rf"(?P<monly>(?:(?P<mo_part>{_PART})[\s-]+|(?:in|by|during|until|before)\s+)"
+    rf"{_mon('mo_mon')}(?![\s,]*\d))",
+    # fiscal 2026 third quarter, Q3 fiscal 2026, third quarter of fiscal 2026, Q3 FY26
+    rf"(?P<fq>(?:fiscal(?:\s+year)?|FY)\s*(?P<fq_y1>{_YEAR2})\s+(?:Q(?P<fq_n1>[1-4])"
+    rf"|(?P<fq_w1>{_QWORD})\s+quarter)"
+    rf"|(?:Q(?P<fq_n2>[1-4])|(?P<fq_w2>{_QWORD})\s+(?:fiscal\s+)?quarter(?:\s+of)?)\s*,?\s*"
+    rf"(?:fiscal(?:\s+year)?|FY)\s*(?P<fq_y2>{_YEAR2})"
+    rf"|fiscal\s+Q(?P<fq_n3>[1-4])\s+(?P<fq_y3>{_YEAR2}))",
+    # Q1 2026, 1Q26, Q1'26, late Q/2, Q3 (no year)
+    rf"(?P<qc>(?:(?P<qc_part>{_PART})[\s-]+)?(?<![\w/])(?:Q/?(?P<qc_n>[1-4])|(?P<qc_n2>[1-4])Q)"
+    rf"(?:[\s-]*(?:of\s+)?(?P<qc_y>{_YEAR2}))?(?![\w/]))",
+    # first quarter of 2026, third quarter of calendar year 2016, third or fourth quarter
+    rf"(?P<qw>(?:(?P<qw_part>{_PART})[\s-]+(?:the\s+)?)?(?P<qw_1>{_QWORD})"
+    rf"(?:[\s-]+(?:or|to|through|and)[\s-]+(?:the\s+)?(?P<qw_2>{_QWORD}))?"
+    rf"[\s-]+(?P<qw_cal>calendar\s+|fiscal\s+)?quarters?"
+    rf"(?:(?:\s+of)?\s+(?:the\s+)?(?P<qw_cal2>calendar|fiscal)(?:\s+year)?)?"
+    rf"(?:(?:\s+of)?[\s,]+(?P<qw_y>\d{{4}})(?!\d)|\s+of\s+(?P<qw_rel>{_REL_YEAR})\s+year"
+    rf"|(?!\s+of\s+\d)))",
+    # this quarter, next quarter
+    r"(?P<qr>(?P<qr_w>this|the\s+current|next|the\s+next|the\s+coming|the\s+following)"
+    r"\s+(?:calendar\s+|fiscal\s+)?quarter)",
+    # first half of 2026, second half of this year, back half of 2026
+    rf"(?P<hw>(?:(?P<hw_part>early|late|(?:the\s+)?end\s+of|(?:the\s+)?beginning\s+of)"
+    rf"[\s-]+(?:the\s+)?)?(?P<hw_n>first|second|1st|2nd|back|latter|front)[\s-]+half"
+    rf"(?:(?:\s+of)?\s+(?:the\s+)?(?P<hw_cal>calendar|fiscal)(?:\s+year)?)?"
+    rf"(?:(?:\s+of)?[\s,]+(?P<hw_y>\d{{4}})(?!\d)|\s+of\s+(?P<hw_rel>{_REL_YEAR})\s+year"
+    rf"|(?!\s+of\s+(?:the|a|an|its|our|their|this|\d)\b|\s+of\s+\d)))",
+    # 1H 2026, H2 2025, 2H25
+    rf"(?P<hc>(?<![\w/])(?:(?P<hc_n>[12])H|H(?P<hc_n2>[12]))[\s-]*(?:of\s+)?"
+    rf"(?P<hc_y>{_YEAR2}))",
+    # spring 2026, fall of 2026
+    r"(?P<season>(?P<s_w>spring|summer|fall|autumn)(?:\s+of)?[\s,]+(?P<s_y>\d{4})(?!\d))",
+    # year-end, mid-year, end of year (alone or with a year)
+    r"(?P<ya>(?P<ya_w>year[\s-]*end(?!ed|ing|s\b)|end[\s-]of[\s-](?:the[\s-])?year|mid[\s-]?year)"
+    r"(?:\s+(?P<ya_y>\d{4})(?!\d))?)",
+    # early 2026, mid-2026, late in 2026, the end of 2026, YE 2026, end of this year
+    rf"(?P<yp>(?P<yp_w>{_PART}|(?:the\s+)?(?:first|latter|second)\s+part\s+of|YE|EOY)"
+    rf"[\s-]*(?:in\s+)?(?:(?:the\s+)?calendar\s+(?:year\s+)?)?"
+    rf"(?:(?P<yp_y>(?:'|’)?\d{{4}}|(?<=YE)\d{{2}}|(?<=YE )\d{{2}})(?![\d-])"
+    rf"|(?P<yp_rel>{_REL_YEAR})\s+(?:calendar\s+)?year(?!['’]s)))",
+    # later this year, next year, this year, later in the year
+    r"(?P<yr>(?P<yr_later>later\s+(?:in\s+)?|earlier\s+(?:in\s+)?)?(?P<yr_w>this|the\s+current|"
+    r"next|the\s+coming|the\s+following|the)\s+(?:calendar\s+|fiscal\s+)?year(?!['’]s))",
+    # in 2026, during calendar 2026, later in 2026, by 2026, fiscal 2026
+    r"(?P<y>(?P<y_prep>later\s+in|sometime\s+in|in|during|by|within|throughout|for|before"
+    r"|until)\s+(?:(?:the\s+)?(?P<y_cal>calendar|fiscal)\s+(?:year\s+)?|(?:the\s+)?FY\s*)?"
+    r"(?P<y_y>\d{4})(?![\d-]|\s*[-–]\s*\d|\s*(?:/|,\s*\d))|(?P<y_fis>fiscal(?:\s+year)?|FY)"
+    rf"\s*(?P<y_fy>{_YEAR2}))",
 )
 _DATE = re.compile("|".join(_DATE_FORMS), re.IGNORECASE)
 
@@ -555,7 +516,7 @@ def _names_fiscal(text: str) -> bool:
 
 
 def _joined(previous: _Date, window: _Window, end: int, sentence: str) -> _Date:
-    """"Q4 2025 or Q1 2026": one window from the first's start to the second's end; a first part
+    """ "Q4 2025 or Q1 2026": one window from the first's start to the second's end; a first part
     without a year takes the second's ("late Q2 or early Q3 2007")."""
     first = previous.window
     if first.yearless and not window.yearless:
@@ -651,106 +612,142 @@ _GAP = r"(?:\S+\s+)"  # one word and the space after it
 # The events, each by the words an analyst reads it from. A date is given the event named
 # nearest before it in its clause (see `_kind`).
 _KIND_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("pdufa", (
-        r"\b(?:PDUFA|GDUFA|BsUFA)\b",
-        r"user\s+fee\s+goal",
-        r"(?:target|goal)\s+(?:action\s+)?date",
-        r"\baction\s+date",
-    )),
-    ("adcom", (
-        r"advisory\s+committee",
-        r"\bad\s?comm?\b",
-        r"\bODAC\b",
-        r"panel\s+(?:meeting|review)",
-    )),
-    ("first_patient", (
-        r"\bfirst\s+(?:patients?|subjects?|participants?|cohort|dos(?:e|ing))\b",
-        rf"\b(?:begin|start|commenc|initiat)\w*\s+{_GAP}{{0,2}}?(?:dosing|treating|infusion)",
-        r"\bdos(?:e|ing)\s+(?:the\s+|its\s+)?first",
-        r"\b(?:commenc|begin|start)\w*\s+receiving",
-        r"\band\s+dosing\b",
-        r"\binfusion\s+of\s+the\s+first",
-        rf"\bdosing\s+{_GAP}{{0,8}}?(?:to\s+)?(?:begin|start|commence|initiate)",
-    )),
-    ("enrollment_complete", (
-        rf"\b(?:complet|finish|conclud|clos)\w*\s+{_GAP}{{0,3}}?"
-        r"(?:enrol(?:l)?ment|randomi[sz]ation|recruitment|accrual)",
-        rf"\b(?:enrol(?:l)?ment|randomi[sz]ation|recruitment|accrual)\s+{_GAP}{{0,8}}?"
-        r"(?:complet|finish|conclu|clos)\w*",
-        r"\bfull(?:y)?\s+enrol(?:l)?(?:ed|ment)",
-        r"\blast\s+(?:patient|subject)s?\s+(?:enrolled|randomi[sz]ed|in\b|dosed)",
-    )),
-    ("interim_data", (
-        rf"\binterim\s+{_GAP}{{0,2}}?(?:data|results?|analys[ie]s|readout|look)",
-        rf"\b(?:initial|preliminary|early|first)\s+{_GAP}{{0,2}}?(?:data|results|readout)\b",
-    )),
-    ("topline", (
-        r"\btop[\s-]?line\b",
-        r"\bread[\s-]?outs?\b",
-        r"\b(?:final|full|primary|pivotal|efficacy|clinical|study|trial|phase\s+\w+|safety)\s+"
-        rf"{_GAP}?(?:data|results)\b",
-        r"\b(?:data|results)\s+(?:from|of)\s+(?:the|its|our|this|both|these)\b",
-        rf"\breport\w*\s+{_GAP}{{0,2}}?(?:data|results)\b",
-        r"\b(?:these|the|such)\s+data\s+(?:are|is|will|would|to\s+be)\b",
-        r"\bdata\s+(?:are|is)\s+(?:expected|anticipated|due)",
-    )),
-    ("submission", (
-        r"\b(?:submi(?:t|ts|tted|tting|ssion)|(?:re)?fil(?:e|es|ed|ing))\b(?:\s+\S+){0,8}?\s+\(?"
-        rf"(?:{_APPLICATION}|{_GAP}?applications?|dossier|marketing\s+authori[sz]ation)\b",
-        rf"\b(?:{_APPLICATION}|applications?)\s+{_GAP}{{0,3}}?(?:submission|filing|resubmission)\b",
-        r"\bfiling\s+date\b",
-        r"\brolling\s+submission",
-    )),
-    ("regulatory_decision", (
-        r"\bapprov(?:al|e|ed)\b",
-        rf"\b(?:regulatory|marketing|{_AGENCY})\s+{_GAP}?(?:decision|opinion|action)\b",
-        rf"\b(?:decision|opinion|action)\s+(?:from|by|of)\s+(?:the\s+)?{_AGENCY}",
-        rf"\bdecision\s+on\s+(?:the\s+|its\s+|our\s+)?{_GAP}{{0,3}}?"
-        r"(?:application|NDA|BLA|MAA|approval)",
-        r"\bclearance\b",
-        r"\bCHMP\b",
-    )),
-    ("earnings_call", (
-        r"\b(?:financial|operating|quarterly|annual|year[\s-]end|full[\s-]year|fiscal|quarter)\s+"
-        rf"{_GAP}{{0,2}}?results\b",
-        rf"\bresults\s+for\s+(?:the\s+|its\s+)?{_GAP}{{0,3}}?(?:quarter|year|period)\b",
-        r"\bearnings\b",
-    )),
-    ("other", (
-        r"\b(?:annual|special|extraordinary)\s+(?:general\s+)?meeting\s+of\s+(?:stock|share)holders",
-        r"\b(?:stock|share)holders['’]?\s+meeting",
-        r"\bannual\s+(?:general\s+)?meeting\b(?!\s+(?:of\s+the|and|&))",
-        r"\b(?:conference|earnings)\s+call",
-        r"\bwebcast",
-        r"\bteleconference",
-        rf"\b(?:KOL|investor|analyst|R&D)\s+{_GAP}?(?:event|symposium|day|webinar|meeting)",
-        r"\bwebinar",
-        r"\bfireside\s+chat",
-        r"\b(?:end[\s-]of[\s-]phase\s*\w*|pre[\s-]?(?:NDA|BLA|IND)|type\s+[ABC]|scientific\s+advice)"
-        r"\s+meeting",
-        r"\bmeet(?:ing)?\s+with\s+(?:the\s+)?(?:FDA|EMA|agency|regulators)",
-        rf"\bcomplet\w*\s+(?:the\s+|its\s+|our\s+|this\s+)?{_GAP}{{0,5}}?(?:trial|study)\b",
-        rf"\b(?:trial|study)\s+{_GAP}{{0,4}}?(?:complet\w*|conclu\w*)",
-    )),
-    ("presentation", (
-        r"\bpresent(?:ed|s|ing|ation|ations)?\b",
-        r"\bposters?\b",
-        r"\boral\s+session",
-        r"\babstracts?\b",
-        r"\blate[\s-]breaking",
-        # A scientific meeting by its capitalised name, not the company's annual meeting.
-        r"(?-i:\b(?!The\b)[A-Z][\w&.-]*\s+(?:Annual|Scientific)\s+(?:Meeting|Sessions?|Congress)\b)"
-        r"(?!\s+of\s+(?:[Ss]tock|[Ss]hare)holders)",
-        r"(?-i:\bCongress\b|\bSymposium\b|\bConference\b(?!\s+[Cc]all)|\bSummit\b)",
-    )),
-    ("trial_start", (
-        rf"\b(?:initiat|start|begin|began|commenc|launch|open)\w*\s+{_GAP}{{0,6}}?"
-        r"(?:trials?|stud(?:y|ies)|enrol(?:l)?(?:ment|ing)|recruit\w*|accrual|program)\b",
-        rf"\b(?:trials?|stud(?:y|ies)|enrol(?:l)?ment|enrolling|recruitment|accrual)\s+{_GAP}{{0,8}}?"
-        r"(?:to\s+|will\s+)?(?:begin|start|commence|initiat\w*|open)\b",
-        r"\binitiation\b",
-        r"\b(?:trial|study)\s+start",
-    )),
+    (
+        "pdufa",
+        (
+            r"\b(?:PDUFA|GDUFA|BsUFA)\b",
+            r"user\s+fee\s+goal",
+            r"(?:target|goal)\s+(?:action\s+)?date",
+            r"\baction\s+date",
+        ),
+    ),
+    (
+        "adcom",
+        (
+            r"advisory\s+committee",
+            r"\bad\s?comm?\b",
+            r"\bODAC\b",
+            r"panel\s+(?:meeting|review)",
+        ),
+    ),
+    (
+        "first_patient",
+        (
+            r"\bfirst\s+(?:patients?|subjects?|participants?|cohort|dos(?:e|ing))\b",
+            rf"\b(?:begin|start|commenc|initiat)\w*\s+{_GAP}{{0,2}}?(?:dosing|treating|infusion)",
+            r"\bdos(?:e|ing)\s+(?:the\s+|its\s+)?first",
+            r"\b(?:commenc|begin|start)\w*\s+receiving",
+            r"\band\s+dosing\b",
+            r"\binfusion\s+of\s+the\s+first",
+            rf"\bdosing\s+{_GAP}{{0,8}}?(?:to\s+)?(?:begin|start|commence|initiate)",
+        ),
+    ),
+    (
+        "enrollment_complete",
+        (
+            rf"\b(?:complet|finish|conclud|clos)\w*\s+{_GAP}{{0,3}}?"
+            r"(?:enrol(?:l)?ment|randomi[sz]ation|recruitment|accrual)",
+            rf"\b(?:enrol(?:l)?ment|randomi[sz]ation|recruitment|accrual)\s+{_GAP}{{0,8}}?"
+            r"(?:complet|finish|conclu|clos)\w*",
+            r"\bfull(?:y)?\s+enrol(?:l)?(?:ed|ment)",
+            r"\blast\s+(?:patient|subject)s?\s+(?:enrolled|randomi[sz]ed|in\b|dosed)",
+        ),
+    ),
+    (
+        "interim_data",
+        (
+            rf"\binterim\s+{_GAP}{{0,2}}?(?:data|results?|analys[ie]s|readout|look)",
+            rf"\b(?:initial|preliminary|early|first)\s+{_GAP}{{0,2}}?(?:data|results|readout)\b",
+        ),
+    ),
+    (
+        "topline",
+        (
+            r"\btop[\s-]?line\b",
+            r"\bread[\s-]?outs?\b",
+            r"\b(?:final|full|primary|pivotal|efficacy|clinical|study|trial|phase\s+\w+|safety)\s+"
+            rf"{_GAP}?(?:data|results)\b",
+            r"\b(?:data|results)\s+(?:from|of)\s+(?:the|its|our|this|both|these)\b",
+            rf"\breport\w*\s+{_GAP}{{0,2}}?(?:data|results)\b",
+            r"\b(?:these|the|such)\s+data\s+(?:are|is|will|would|to\s+be)\b",
+            r"\bdata\s+(?:are|is)\s+(?:expected|anticipated|due)",
+        ),
+    ),
+    (
+        "submission",
+        (
+            r"\b(?:submi(?:t|ts|tted|tting|ssion)|(?:re)?fil(?:e|es|ed|ing))\b(?:\s+\S+){0,8}?\s+\(?"
+            rf"(?:{_APPLICATION}|{_GAP}?applications?|dossier|marketing\s+authori[sz]ation)\b",
+            rf"\b(?:{_APPLICATION}|applications?)\s+{_GAP}{{0,3}}?(?:submission|filing|resubmission)\b",
+            r"\bfiling\s+date\b",
+            r"\brolling\s+submission",
+        ),
+    ),
+    (
+        "regulatory_decision",
+        (
+            r"\bapprov(?:al|e|ed)\b",
+            rf"\b(?:regulatory|marketing|{_AGENCY})\s+{_GAP}?(?:decision|opinion|action)\b",
+            rf"\b(?:decision|opinion|action)\s+(?:from|by|of)\s+(?:the\s+)?{_AGENCY}",
+            rf"\bdecision\s+on\s+(?:the\s+|its\s+|our\s+)?{_GAP}{{0,3}}?"
+            r"(?:application|NDA|BLA|MAA|approval)",
+            r"\bclearance\b",
+            r"\bCHMP\b",
+        ),
+    ),
+    (
+        "earnings_call",
+        (
+            r"\b(?:financial|operating|quarterly|annual|year[\s-]end|full[\s-]year|fiscal|quarter)\s+"
+            rf"{_GAP}{{0,2}}?results\b",
+            rf"\bresults\s+for\s+(?:the\s+|its\s+)?{_GAP}{{0,3}}?(?:quarter|year|period)\b",
+            r"\bearnings\b",
+        ),
+    ),
+    (
+        "other",
+        (
+            r"\b(?:annual|special|extraordinary)\s+(?:general\s+)?meeting\s+of\s+(?:stock|share)holders",
+            r"\b(?:stock|share)holders['’]?\s+meeting",
+            r"\bannual\s+(?:general\s+)?meeting\b(?!\s+(?:of\s+the|and|&))",
+            r"\b(?:conference|earnings)\s+call",
+            r"\bwebcast",
+            r"\bteleconference",
+            rf"\b(?:KOL|investor|analyst|R&D)\s+{_GAP}?(?:event|symposium|day|webinar|meeting)",
+            r"\bwebinar",
+            r"\bfireside\s+chat",
+            r"\b(?:end[\s-]of[\s-]phase\s*\w*|pre[\s-]?(?:NDA|BLA|IND)|type\s+[ABC]|scientific\s+advice)"
+            r"\s+meeting",
+            r"\bmeet(?:ing)?\s+with\s+(?:the\s+)?(?:FDA|EMA|agency|regulators)",
+            rf"\bcomplet\w*\s+(?:the\s+|its\s+|our\s+|this\s+)?{_GAP}{{0,5}}?(?:trial|study)\b",
+            rf"\b(?:trial|study)\s+{_GAP}{{0,4}}?(?:complet\w*|conclu\w*)",
+        ),
+    ),
+    (
+        "presentation",
+        (
+            r"\bpresent(?:ed|s|ing|ation|ations)?\b",
+            r"\bposters?\b",
+            r"\boral\s+session",
+            r"\babstracts?\b",
+            r"\blate[\s-]breaking",
+            # A scientific meeting by its capitalised name, not the company's annual meeting.
+            r"(?-i:\b(?!The\b)[A-Z][\w&.-]*\s+(?:Annual|Scientific)\s+(?:Meeting|Sessions?|Congress)\b)"
+            r"(?!\s+of\s+(?:[Ss]tock|[Ss]hare)holders)",
+            r"(?-i:\bCongress\b|\bSymposium\b|\bConference\b(?!\s+[Cc]all)|\bSummit\b)",
+        ),
+    ),
+    (
+        "trial_start",
+        (
+            rf"\b(?:initiat|start|begin|began|commenc|launch|open)\w*\s+{_GAP}{{0,6}}?"
+            r"(?:trials?|stud(?:y|ies)|enrol(?:l)?(?:ment|ing)|recruit\w*|accrual|program)\b",
+            rf"\b(?:trials?|stud(?:y|ies)|enrol(?:l)?ment|enrolling|recruitment|accrual)\s+{_GAP}{{0,8}}?"
+            r"(?:to\s+|will\s+)?(?:begin|start|commence|initiat\w*|open)\b",
+            r"\binitiation\b",
+            r"\b(?:trial|study)\s+start",
+        ),
+    ),
 )
 _KIND_RE = tuple((kind, re.compile("|".join(forms), _I)) for kind, forms in _KIND_PATTERNS)
 # Read only where nothing more telling is near: a launch follows an approval ("approval and
@@ -764,8 +761,20 @@ _WEAK_KIND_RE = (
 _SPECIFIC = {
     kind: rank
     for rank, kind in enumerate(
-        ("pdufa", "adcom", "first_patient", "enrollment_complete", "interim_data", "submission",
-         "earnings_call", "topline", "regulatory_decision", "presentation", "trial_start", "other")
+        (
+            "pdufa",
+            "adcom",
+            "first_patient",
+            "enrollment_complete",
+            "interim_data",
+            "submission",
+            "earnings_call",
+            "topline",
+            "regulatory_decision",
+            "presentation",
+            "trial_start",
+            "other",
+        )
     )
 }
 _CALL = re.compile(r"\b(?:conference\s+call|webcast|teleconference|earnings\s+call)", _I)
@@ -834,9 +843,7 @@ def _programs(text: str) -> list[tuple[int, str]]:
         if m.group(1).lower() not in _NOT_PROGRAM
     ]
     found += [
-        (m.start(), m.group())
-        for m in _INN.finditer(text)
-        if m.group().lower() not in _NOT_INN
+        (m.start(), m.group()) for m in _INN.finditer(text) if m.group().lower() not in _NOT_INN
     ]
     for m in _CODE.finditer(text):
         code = m.group()
@@ -898,7 +905,9 @@ def _fiscal_year_end(text: str) -> int | None:
 # --- Extraction ------------------------------------------------------------------------------
 
 
-def extract_catalysts(title: str, text: str, published: date) -> tuple[Catalyst, ...]:
+def extract_catalysts(
+    title: str, text: str, published: date, news_end: int | None = None
+) -> tuple[Catalyst, ...]:
     """Every upcoming event the release's news names with a date, in reading order.
 
     Only the news is read (the headline, the lines above the dateline, the body up to the
@@ -906,8 +915,11 @@ def extract_catalysts(title: str, text: str, published: date) -> tuple[Catalyst,
     date not yet past are split out and read closely.
     """
     title = " ".join((title or "").split())
-    text = (text or "").replace("\r\n", "\n").replace("\xa0", " ").replace("\\$", "$")
-    release = _Release(title, text, published)
+    raw = text or ""
+    text = raw.replace("\r\n", "\n").replace("\xa0", " ").replace("\\$", "$")
+    # `news_end` (where classify's sections found the boilerplate) holds for this text only
+    # when the clean-up above moved nothing.
+    release = _Release(title, text, published, news_end if len(text) == len(raw) else None)
     found: list[Catalyst] = []
     for sentence, zone, position in release.candidate_sentences():
         dates = _dates(sentence, published, release.fiscal)
@@ -923,13 +935,13 @@ def extract_catalysts(title: str, text: str, published: date) -> tuple[Catalyst,
 class _Release:
     """The parts of a release the extractor reads, each worked out once and only when needed."""
 
-    def __init__(self, title: str, text: str, published: date) -> None:
+    def __init__(self, title: str, text: str, published: date, news_end: int | None = None) -> None:
         self.title, self.text, self.published = title, text, published
         self.fiscal = _Fiscal(text)
         dateline = _find_dateline(text)
         self.header_end = dateline.start() if dateline else 0
         self.body_start = dateline.end() if dateline else 0
-        self.news_end = _news_end(text, self.body_start)
+        self.news_end = news_end if news_end is not None else _news_end(text, self.body_start)
         self._main_program: list[str | None] = []
 
     def candidate_sentences(self) -> list[tuple[str, str, int]]:
@@ -994,8 +1006,10 @@ class _Release:
             line = line.strip()
             if not line:
                 continue
-            if _may_head_milestones(line) and _MILESTONE_HEADING.search(line) and (
-                line.endswith(":") or len(line.split()) <= 8
+            if (
+                _may_head_milestones(line)
+                and _MILESTONE_HEADING.search(line)
+                and (line.endswith(":") or len(line.split()) <= 8)
             ):
                 return True
         return False
@@ -1106,9 +1120,7 @@ def _with_lead_in(sentence: str, found: _Date) -> str:
     return " ".join(sentence[start : found.end].split()).rstrip(".,")
 
 
-def _kind(
-    left: str, right: str, sentence: str, headline: str, whole_left: str
-) -> str | None:
+def _kind(left: str, right: str, sentence: str, headline: str, whole_left: str) -> str | None:
     """The event the clause dates: the event named nearest before the date, else just after
     it, else anywhere before it in the sentence ("Topline data, previously expected in 1H 2026,
     are now expected in 2H 2026")."""

@@ -6,13 +6,16 @@ The rules themselves are data, in tags.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import tags
+from .literals import required_literals
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence
 
 _WORDS = re.compile(r"[a-z0-9]+")
+_NO_STEMS: frozenset[str] = frozenset()
+Search = Callable[[str], "re.Match[str] | None"]
 
 
 @dataclass(frozen=True)
@@ -24,14 +27,42 @@ class Clause:
     # Trigger stems named in the regexes: with none of them in the sentence the clause cannot
     # match, so it is not run. None: always run.
     gate: frozenset[str] | None = None
+    # Per pattern: its search, whether it reads `text`, and sets of literals such that any
+    # match holds one literal of each set (None: not known; see literals.py). A sentence
+    # lacking a set is not searched: a substring test is tens of times cheaper than a search.
+    steps: tuple[tuple[Search, bool, tuple[tuple[str, ...], ...] | None], ...] = field(
+        init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        # The first pattern's literals are tested on every sentence that passes the gate, the
+        # others' only when the first's are there: they may be more.
+        steps = tuple(
+            (pattern.search, cased, None if cased else required_literals(pattern, 100 if i else 40))
+            for i, (pattern, cased) in enumerate(zip(self.patterns, self.cased, strict=True))
+        )
+        object.__setattr__(self, "steps", steps)
 
     def match(self, text: str, lower: str, present: frozenset[str] | None = None) -> int | None:
         """Start of the match in the sentence (`lower` is `text` lowercased), or None."""
         if self.gate is not None and present is not None and self.gate.isdisjoint(present):
             return None
+        return self.find(text, lower)
+
+    def find(self, text: str, lower: str) -> int | None:
+        """`match` without the gate test."""
+        for _, cased, required in self.steps:
+            if required is not None:
+                target = text if cased else lower
+                for literals in required:  # holds_each(target, required), inlined: hot
+                    for literal in literals:
+                        if literal in target:
+                            break
+                    else:
+                        return None
         start = None
-        for pattern, cased in zip(self.patterns, self.cased, strict=True):
-            found = pattern.search(text if cased else lower)
+        for search, cased, _ in self.steps:
+            found = search(text if cased else lower)
             if found is None:
                 return None
             start = found.start() if start is None else start
@@ -108,8 +139,12 @@ class TagRules:
 
     rules: tuple[TagRule, ...]
     shared: tuple[tuple[str, tuple[Clause, ...]], ...]
-    # word -> the trigger stems it carries; filled as words are met (a cache: same answers)
+    # word, and whitespace-separated token ("(nasdaq:"), -> the trigger stems it carries;
+    # filled as they are met (caches: same answers)
     _word_stems: dict[str, frozenset[str]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    _token_stems: dict[str, frozenset[str]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
@@ -119,21 +154,39 @@ class TagRules:
 
     def stems_in(self, lower: str) -> frozenset[str]:
         """The trigger stems (of any tag) that the lowercased text carries."""
-        found: set[str] = set()
-        for word in set(_WORDS.findall(lower)):
-            stems = self._word_stems.get(word)
-            if stems is None:
-                if len(self._word_stems) > 100_000:
-                    self._word_stems.clear()
-                stems = frozenset(
-                    stem
-                    for rule in self.rules
-                    for stem in rule.triggers or ()
-                    if (word == stem[:-1] if stem.endswith("$") else stem in word)
-                )
-                self._word_stems[word] = stems
-            found |= stems
-        return frozenset(found)
+        # Words never span whitespace, so a token's words are its own: split() and one look-up
+        # per token (C-level loops; this runs for every sentence) instead of a regex scan.
+        cache = self._token_stems
+        tokens = lower.split()
+        known = list(map(cache.get, tokens))
+        if None in known:  # tokens not met before: work their stems out once
+            if len(cache) > 100_000:
+                cache.clear()
+            known = [cache[token] if token in cache else self._token(token) for token in tokens]
+        return _NO_STEMS.union(*filter(None, known))
+
+    def _token(self, token: str) -> frozenset[str]:
+        words = self._word_stems
+        if len(words) > 100_000:
+            words.clear()
+        stems = _NO_STEMS.union(
+            *(
+                words[word] if word in words else self._stems_of(word)
+                for word in _WORDS.findall(token)
+            )
+        )
+        self._token_stems[token] = stems
+        return stems
+
+    def _stems_of(self, word: str) -> frozenset[str]:
+        stems = frozenset(
+            stem
+            for rule in self.rules
+            for stem in rule.triggers or ()
+            if (word == stem[:-1] if stem.endswith("$") else stem in word)
+        )
+        self._word_stems[word] = stems
+        return stems
 
 
 def first_match(
@@ -146,7 +199,11 @@ def first_match(
     """Start of the first clause that matches (the earliest of all if asked), or None."""
     best: int | None = None
     for clause in clauses:
-        found = clause.match(text, lower, present)
+        # clause.match, its gate test inlined: this loop runs hundreds of times per release
+        gate = clause.gate
+        if gate is not None and present is not None and gate.isdisjoint(present):
+            continue
+        found = clause.find(text, lower)
         if found is not None:
             if not earliest:
                 return found

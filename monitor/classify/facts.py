@@ -18,17 +18,23 @@ _NUMBER = (
 _SYMBOL_AMOUNT = re.compile(rf"[$€£¥]{_NUMBER}")
 _CODES = "USD EUR GBP CHF CAD AUD JPY SEK DKK NOK CNY RMB".split()
 _CODE_AMOUNT = re.compile(rf"(?:{'|'.join(_CODES)}|[Ee]uros?)\s{_NUMBER}")
-_CURRENCY_CODES = (*_CODES, "uro")  # a text with none of these has no _CODE_AMOUNT
+_CODE_STARTS = (*_CODES, "Euro", "euro")  # where a _CODE_AMOUNT match can start
 _SPELLED_AMOUNT = re.compile(
     r"\d+(?:,\d{3})*(?:\.\d+)?\s(?:million|billion)\s(?:euros?|dollars|pounds|Swiss francs)\b"
 )
+# What every _SPELLED_AMOUNT match holds, found from a literal (its search skips to "illion"):
+# a text without it is not scanned from every digit.
+_SPELLED_UNIT = re.compile(r"illion\s(?:euros?|dollars|pounds|Swiss francs)\b")
 _DOLLAR_PREFIX = re.compile(r"(?<![A-Za-z])(?:US|USD|C|CA|CAD|A|AU|AUD|NZ|HK|S)$")
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
 _PHASE = re.compile(
     r"[Pp](?:hase|HASE|h\.)\s*([1-4]|IV|I{1,3})([abcABC])?"
     r"(?:\s*(?:/|-|–|(?i:and|to))\s*([1-4]|IV|I{1,3})([abcABC])?)?(?![A-Za-z0-9])"
 )
-_PIVOTAL = re.compile(r"\bpivotal\b", re.IGNORECASE)
+# "\bpivotal\b" case-blind, with the leading \b checked in code: with it, the search tries every
+# character; without, it skips to the letters that start the word.
+_PHASE_ANCHORS = (("hase", 1), ("HASE", 1), ("h.", 1))  # where each _PHASE opening sits
+_PIVOTAL = re.compile(r"pivotal\b", re.IGNORECASE)
 # Found from the "-<digits>" end (a literal hyphen is fast to find), then read leftwards.
 _NAME_NUMBER = re.compile(r"-\d{1,3}[A-Z]?\b")
 _NAME_WORDS = re.compile(r"(?<![\w-])[A-Z]{4,}(?:-[A-Z]{2,})*$")
@@ -103,6 +109,9 @@ _COUNTERPARTY = re.compile(
     r"(?:(?P<free>to [Aa]cquire|[Mm]erge [Ww]ith|[Ll]icen[cs]ed? (?:[Ff]rom|[Tt]o))"
     r"|[Ww]ith|[Ff]rom(?:\s+(?:its\s+|our\s+)?(?:partner|licensee|licensor))?)\s+" + _NAME
 )
+# Where a _COUNTERPARTY match can start: a literal each of its openings holds, and how far into
+# the opening it sits ("with" holds "ith" one character in).
+_COUNTERPARTY_ANCHORS = (("cquire", 4), ("erge ", 1), ("icen", 1), ("ith", 1), ("rom", 1))
 _DEAL_LEFT = re.compile(
     r"(?:(?:agreements?|licen[cs]e|licensing|collaborat\w+|partnership|alliance|memorandum of"
     r" understanding|mou|letter of intent|joint venture|merger|deal)(?:\s*\([^)]{0,40}\))?"
@@ -135,9 +144,8 @@ def extract_facts(title: str, text: str, sections: Sections | None = None) -> Fa
 
 def _amounts(text: str) -> Iterable[str]:
     found = list(_SYMBOL_AMOUNT.finditer(text))
-    if any(code in text for code in _CURRENCY_CODES):  # substring tests: far cheaper than the scan
-        found += [m for m in _CODE_AMOUNT.finditer(text) if _starts_word(text, m.start())]
-    if "illion " in text:
+    found += [m for m in _code_amounts(text) if _starts_word(text, m.start())]
+    if "illion" in text and _SPELLED_UNIT.search(text):
         found += [m for m in _SPELLED_AMOUNT.finditer(text) if _starts_word(text, m.start())]
     for match in sorted(found, key=lambda m: m.start()):
         amount = " ".join(match.group().split())
@@ -145,12 +153,30 @@ def _amounts(text: str) -> Iterable[str]:
         yield (prefix.group() + amount) if amount.startswith("$") and prefix else amount
 
 
+def _code_amounts(text: str) -> Iterable[re.Match[str]]:
+    """_CODE_AMOUNT.finditer(text), tried only where a currency code or "euro" starts (a scan
+    from a dozen alternatives tries every character; `str.find` skips to each)."""
+    starts = []
+    for code in _CODE_STARTS:
+        start = text.find(code)
+        while start >= 0:
+            starts.append(start)
+            start = text.find(code, start + 1)
+    end = 0
+    for start in sorted(starts):
+        if start >= end:
+            match = _CODE_AMOUNT.match(text, start)
+            if match:
+                end = match.end()
+                yield match
+
+
 def _starts_word(text: str, start: int) -> bool:
     return start == 0 or not text[start - 1].isalnum()
 
 
 def _phases(text: str) -> Iterable[str]:
-    for match in _PHASE.finditer(text):
+    for match in _anchored_matches(_PHASE, _PHASE_ANCHORS, text):
         if not _starts_word(text, match.start()):
             continue
         first, first_letter, second, second_letter = match.groups()
@@ -158,8 +184,21 @@ def _phases(text: str) -> Iterable[str]:
         if second:
             phase += "/" + _ROMAN.get(second, second) + (second_letter or "").lower()
         yield f"Phase {phase}"
-    if _PIVOTAL.search(text):
+    if _may_say_pivotal(text) and any(
+        _word_start(text, m.start()) for m in _PIVOTAL.finditer(text)
+    ):
         yield "pivotal"
+
+
+def _may_say_pivotal(text: str) -> bool:
+    """False when no case of "pivotal" is in `text` (a case-blind search matches "i" to the
+    Turkish dotted and dotless i too, which lower() does not turn into "i")."""
+    return "pivotal" in text.lower() or "\u0130" in text or "\u0131" in text
+
+
+def _word_start(text: str, start: int) -> bool:
+    """Whether \b holds before the word character at `start`."""
+    return start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")
 
 
 def _trial_names(text: str) -> Iterable[str]:
@@ -199,7 +238,7 @@ def _issuer(sections: Sections) -> str:
 def _counterparties(sentences: Iterable[str], issuer: str = "") -> tuple[str, ...]:
     names: list[str] = []
     for sentence in sentences:
-        for match in _COUNTERPARTY.finditer(sentence):
+        for match in _anchored_matches(_COUNTERPARTY, _COUNTERPARTY_ANCHORS, sentence):
             left = sentence[max(0, match.start() - 80) : match.start()].lower()
             if match.group("free") is None and not _DEAL_LEFT.search(left):
                 continue
@@ -218,6 +257,27 @@ def _counterparties(sentences: Iterable[str], issuer: str = "") -> tuple[str, ..
         if key not in (k.lower() for k in kept):
             kept.append(name)
     return tuple(kept)
+
+
+def _anchored_matches(
+    pattern: re.Pattern[str], anchors: tuple[tuple[str, int], ...], text: str
+) -> Iterable[re.Match[str]]:
+    """pattern.finditer(text), tried only where a match can start: `anchors` are literals every
+    match holds, each with its distance from the match's start (the search would try each
+    character its first letters can be; `str.find` skips to the anchors)."""
+    starts = set()
+    for anchor, offset in anchors:
+        found = text.find(anchor, offset)
+        while found >= 0:
+            starts.add(found - offset)
+            found = text.find(anchor, found + 1)
+    end = 0
+    for start in sorted(starts):
+        if start >= end:
+            match = pattern.match(text, start)
+            if match:
+                end = match.end()
+                yield match
 
 
 def _has_words(longer: str, shorter: str) -> bool:

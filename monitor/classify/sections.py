@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .literals import holds_each, required_literals
+
 HEADLINE, SUBHEAD, LEAD, BODY = "headline", "subhead", "lead", "body"
 
 _MONTHS = {
@@ -74,6 +76,12 @@ _INLINE_HEADING = re.compile(
 )
 # A company-description paragraph with no heading: "Based in Houston, X is a clinical stage
 # company ..." or "X is focused on the development of ...".
+# The same searches made cheaper: a heading's line start found from its newline (a literal the
+# engine skips to, where "^" is tried at every character), and the inline headings only where
+# one of the literals they need is in the text.
+assert _HEADING.pattern.startswith("^")
+_HEADING_AFTER_NEWLINE = re.compile("\n" + _HEADING.pattern[1:], _HEADING.flags)
+_INLINE_HEADING_LITERALS = required_literals(_INLINE_HEADING)
 _DESCRIPTION = re.compile(
     r"^(?:Based in [^,]{2,40},\s+)?(?:[A-Z][\w.&'’-]*,?\s+){1,5}(?:is|are)\s+"
     r"(?:(?:an?|the)\s+(?:[\w-]+\s+){0,6}(?:company|corporation)\b|focused on\b)"
@@ -94,6 +102,14 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(
     r"(?P<stop>[.!?][\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9•$€£])|[•▪●]\s+|;\s*(?=[•▪●])"
 )
+# A line that ends a sentence (or a clause): a stop, then only closing quotes and brackets
+# (the regexes r"[.!?:][\"”’)]*$" and r"[.!?:;][\"”’)]*$" on stripped lines, as string tests).
+_CLOSERS = '"”’)'
+_SENTENCE_STOPS = (".", "!", "?", ":")
+_CLAUSE_STOPS = (*_SENTENCE_STOPS, ";")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]")
 _BULLET = re.compile(r"^\s*[•▪●*\-–]\s+")
 _QUOTE_SPAN = re.compile(r"“[^”“]*(?:”|$)|\"[^\"]*(?:\"|$)")
 _WORD = re.compile(r"[A-Za-z0-9$€£]+")
@@ -111,6 +127,7 @@ _DESCRIPTOR = re.compile(
 # The stop of "Inc." or "Ltd." inside a sentence: the rules read "within a clause" as "no full
 # stop in between", and "re-acquired from InterMune Inc. the exclusive license" is one clause.
 _SUFFIX_STOP = re.compile(r"\b(Inc|Ltd|Corp|Co|Pty|LLC|L\.P|N\.V|S\.A|B\.V|A\.G|A/S|AB|plc)\.(?=.)")
+_SUFFIX_STOP_LITERALS = required_literals(_SUFFIX_STOP) or ()  # "Inc.", "Ltd.", ...
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,9 @@ class Sections:
     sentences: tuple[Sentence, ...]  # headline first, then sub-headlines, lead and body
     boilerplate: str
     release_date: tuple[int, int] | None  # (year, month) from the dateline
+    # Where the boilerplate starts in the text as given (before any clean-up): the store indexes
+    # text[:news_end] for full-text search and keeps the whole text for reading.
+    news_end: int = 0
 
     @property
     def body_text(self) -> str:
@@ -147,11 +167,43 @@ def split_sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in _sentence_spans(text)]
 
 
-def split_release(title: str, text: str) -> Sections:
-    """Cut a release into headline, sub-headlines, lead and body sentences, and boilerplate."""
+def news_end(text: str) -> int:
+    """Where the boilerplate (About, forward-looking statements, contacts) starts in `text`.
+
+    A character offset into `text` as given: text[:news_end(text)] is the news (headline lines,
+    dateline, lead, body), the rest restates the company. Cheaper than `split_release`: no
+    sentences are cut, for splitting stored releases in bulk.
+    """
+    clean, scraped = _normalise(text)
+    dateline = _find_dateline(clean)
+    start = _boilerplate_start(clean, dateline.end() if dateline else 0)
+    return _original_offset(text, scraped.end() if scraped else 0, start)
+
+
+def _normalise(text: str) -> tuple[str, re.Match[str] | None]:
+    """The text the section rules read, and the scraper's date cut from its start (if any)."""
     text = text.replace("\r\n", "\n").replace("\xa0", " ").replace("\\$", "$")
     scraped = _SCRAPE_DATE.match(text)  # a scraper's " date 2021-01-08 " ahead of the text
-    text = text[scraped.end() :] if scraped else text
+    return (text[scraped.end() :] if scraped else text), scraped
+
+
+_SHRUNK = re.compile(r"\r\n|\\\$")  # what `_normalise` turns into one character
+
+
+def _original_offset(original: str, skipped: int, offset: int) -> int:
+    """`offset` into the normalised text as an offset into `original`."""
+    target, removed = offset + skipped, 0
+    for match in _SHRUNK.finditer(original):
+        if match.start() - removed >= target:
+            break
+        removed += 1
+    return min(target + removed, len(original))
+
+
+def split_release(title: str, text: str) -> Sections:
+    """Cut a release into headline, sub-headlines, lead and body sentences, and boilerplate."""
+    original = text
+    text, scraped = _normalise(text)
     title = _collapse(title)
     dateline = _find_dateline(text)
     body_start = dateline.end() if dateline else 0
@@ -176,7 +228,13 @@ def split_release(title: str, text: str) -> Sections:
         if not _is_headline_copy(line, headline):
             sentences.extend(Sentence(s, SUBHEAD) for s in split_sentences(line))
     sentences.extend(_body_sentences(body_paragraphs, release_date))
-    return Sections(headline, tuple(sentences), text[boiler_start:], release_date)
+    return Sections(
+        headline,
+        tuple(sentences),
+        text[boiler_start:],
+        release_date,
+        _original_offset(original, scraped.end() if scraped else 0, boiler_start),
+    )
 
 
 def _collapse(text: str) -> str:
@@ -192,9 +250,10 @@ def _find_dateline(text: str) -> re.Match[str] | None:
 def _boilerplate_start(text: str, body_start: int) -> int:
     # A heading in the first lines after the dateline is a sub-section, not the tail.
     floor = body_start + 80
-    starts = [m.start() for m in (_HEADING.search(text, floor),) if m]
+    heading = _HEADING_AFTER_NEWLINE.search(text, floor - 1)  # _HEADING.search(text, floor)
+    starts = [heading.start() + 1] if heading else []
     # Every pattern starts on a literal (fast to find); the heading must follow whitespace.
-    inline = _INLINE_HEADING.search(text, floor)
+    inline = _INLINE_HEADING.search(text, floor) if _may_hold(text, floor) else None
     while inline and not text[inline.start() - 1].isspace():
         inline = _INLINE_HEADING.search(text, inline.start() + 1)
     if inline:
@@ -205,11 +264,17 @@ def _boilerplate_start(text: str, body_start: int) -> int:
     return min(starts, default=len(text))
 
 
+def _may_hold(text: str, start: int) -> bool:
+    """Whether text[start:] may hold an inline heading."""
+    required = _INLINE_HEADING_LITERALS or ()
+    return all(any(text.find(one, start) >= 0 for one in literals) for literals in required)
+
+
 def _description_start(text: str, body_start: int) -> int | None:
     offset, paragraph, previous = body_start, 0, ""
     for line in text[body_start:].split("\n"):
         stripped = line.strip()
-        starts_paragraph = not previous or bool(re.search(r"[.!?:][\"”’)]*$", previous))
+        starts_paragraph = not previous or previous.rstrip(_CLOSERS).endswith(_SENTENCE_STOPS)
         if stripped and starts_paragraph:
             # Only paragraphs after the first two: the lead may describe the company too.
             if paragraph >= 2 and _DESCRIPTION.match(stripped):
@@ -261,7 +326,7 @@ def _is_headline_copy(line: str, headline: str) -> bool:
 
 
 def _normal(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    return _NOT_ALNUM.sub("", text.lower())
 
 
 def _paragraphs(text: str, indent: int = 0) -> list[str]:
@@ -271,7 +336,7 @@ def _paragraphs(text: str, indent: int = 0) -> list[str]:
     line's wrap is judged on its full width.
     """
     paragraphs: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
+    for block in _BLANK_LINE.split(text):
         current, width = "", 0
         for line in (ln.strip() for ln in block.split("\n")):
             if not line or _GENERIC_LINE.match(line):
@@ -291,7 +356,7 @@ def _paragraphs(text: str, indent: int = 0) -> list[str]:
 def _is_soft_wrap(previous: str, width: int, line: str) -> bool:
     if _BULLET.match(line):
         return False
-    if re.search(r"[.!?:;][\"”’)]*$", previous):
+    if previous.rstrip(_CLOSERS).endswith(_CLAUSE_STOPS):
         return previous.endswith(".") and _ends_in_abbreviation(previous)
     return not line[0].isupper() or width >= 40 or previous.endswith(",")
 
@@ -303,15 +368,16 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
         lead_done = substantial > 0
         quotes = [m.span() for m in _QUOTE_SPAN.finditer(paragraph) if m.end() - m.start() >= 30]
         for start, end in _sentence_spans(paragraph):
-            text = _BULLET.sub("", paragraph[start:end]).strip()
+            text = _unbulleted(paragraph[start:end]).strip()
             if not text:
                 continue
             # The lead is the first paragraph with a full sentence (and any short lines before).
             zone = LEAD if not lead_done and len(sentences) < 4 else BODY
-            substantial += len(text.split()) >= 8
+            substantial += len(text.split(None, 7)) >= 8
             inside = sum(max(0, min(end, b) - max(start, a)) for a, b in quotes)
             stripped = _DESCRIPTOR.sub(" ", text, count=1) if zone == LEAD else text
-            stripped = _SUFFIX_STOP.sub(r"\1", stripped) if "." in stripped[:-1] else stripped
+            if "." in stripped[:-1] and holds_each(stripped, _SUFFIX_STOP_LITERALS):
+                stripped = _SUFFIX_STOP.sub(r"\1", stripped)
             sentences.append(
                 Sentence(
                     text,
@@ -324,10 +390,16 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
     return sentences
 
 
+def _unbulleted(text: str) -> str:
+    """_BULLET.sub("", text): the pattern is anchored at the start, so one match at most."""
+    bullet = _BULLET.match(text)
+    return text[bullet.end() :] if bullet else text
+
+
 def _mentions_past_date(text: str, release_date: tuple[int, int] | None) -> bool:
     """Whether the text dates something before the release: "in March 2009", or "In February,"
     in a March release (a month without a year is taken to be in the release's year)."""
-    if release_date is None:
+    if release_date is None or not _may_name_date(text):
         return False
     for match in _PAST_DATE.finditer(text):
         month_name, year, bare_year = match.groups()
@@ -341,24 +413,39 @@ def _mentions_past_date(text: str, release_date: tuple[int, int] | None) -> bool
     return False
 
 
+def _may_name_date(text: str) -> bool:
+    """False when `text` holds neither a year nor a month name, so _PAST_DATE cannot match (a
+    few substring tests instead of a case-blind search of every "in" and "on")."""
+    if "19" in text or "20" in text or "\u017f" in text:  # the long s matches "s" case-blind
+        return True
+    lower = text.lower()
+    for month in _MONTHS:
+        if month in lower:
+            return True
+    return False
+
+
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        end = match.end("stop") if match.group("stop") else match.start()
-        if match.group("stop") and _ends_in_abbreviation(text[start : match.start() + 1]):
+        stop = match.group("stop")
+        if stop and _ends_in_abbreviation(text[start : match.start() + 1]):
             continue
-        if text[start:end].strip():
-            spans.append((start, end))
+        end = match.end("stop") if stop else match.start()
+        chunk = text[start:end]
+        if chunk.strip():  # the span starts at its first non-space
+            spans.append((start + len(chunk) - len(chunk.lstrip()), end))
         start = match.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans]
+    rest = text[start:]
+    if rest.strip():
+        spans.append((start + len(rest) - len(rest.lstrip()), len(text)))
+    return spans
 
 
 def _ends_in_abbreviation(chunk: str) -> bool:
-    words = chunk.rstrip(".").split()
+    words = chunk.rstrip(".").rsplit(None, 1)  # the last word: no need to split them all
     word = words[-1].lstrip('("“').lower() if words else ""
     if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
         return True
-    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+    return bool(_INITIALS.fullmatch(word))

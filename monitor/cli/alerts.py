@@ -110,9 +110,8 @@ def watch_test(obj: Context, since: str, watch_name: str | None, fmt: str, limit
     channels. Nothing is sent or queued."""
     import json
 
-    from monitor.poller import resolve_query
     from monitor.query import ReleaseQuery
-    from monitor.rules import preview
+    from monitor.rules import preview, resolve_query
 
     config = obj.config
     watches = config.watch

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,7 +17,9 @@ from monitor.errors import BiomonError, ConfigError
 from monitor.models import PollReport
 from monitor.output import write_rows
 from monitor.query import ReleaseQuery
-from monitor.store import Store
+
+if TYPE_CHECKING:  # the store imports sqlite_utils: loaded by the commands that open it
+    from monitor.store import Store
 
 
 def poll_and_print(
@@ -112,6 +115,9 @@ def poll(obj: Context, once: bool, force: bool, quiet: bool, fmt: str) -> None:
     printer = PollPrinter(config, store, fmt=fmt, quiet=quiet)
     try:
         report = poll_and_print(config, store, force=force, printer=printer)
+        from monitor.reminders import catalyst_upkeep
+
+        catalyst_upkeep(config, store)  # reminders due, moved dates, [catalysts] ics_path
         alerts = deliver_and_print(config, store, fmt=fmt, quiet=quiet)
         printer.summary(report, obj.config_path, alerts)
     finally:
@@ -159,6 +165,7 @@ def status(obj: Context, fmt: str) -> None:
     try:
         healths = feed_healths(obj.config, store, datetime.now(UTC))
         summary = daemon_summary(obj.config, store, sum(1 for h in healths if h.stale))
+        pages = store.page_counts()
     finally:
         store.close()
     files = {
@@ -175,6 +182,10 @@ def status(obj: Context, fmt: str) -> None:
         return
     write_status(healths, fmt, sys.stdout)
     click.echo("\n".join(summary))
+    click.echo(
+        f"article pages: {pages['fetched']} fetched, {pages['pending']} pending "
+        f"({pages['retrying']} retrying), {pages['failed']} failed"
+    )
     click.echo(f"config: {files['config']} ({files['config_from']})")
     click.echo(f"database: {files['database']} ({files['database_from']})")
 
@@ -203,6 +214,7 @@ def demo(feeds_dir: str | None, keep: str | None) -> None:
     """Serve the bundled feeds on 127.0.0.1, poll them into a new database, show what was stored."""
     from monitor.demo import FeedServer, demo_config_text, make_workdir
     from monitor.resources import bundled
+    from monitor.store import Store
 
     folder = Path(feeds_dir) if feeds_dir else bundled("demo")
     if not (folder / "nasdaq.xml").is_file():
@@ -222,11 +234,11 @@ def demo(feeds_dir: str | None, keep: str | None) -> None:
             try:
                 _demo_polls(config, store, server, folder)
                 watched = tuple(w.ticker for w in config.watch if w.ticker)
-                rows = store.query(ReleaseQuery(tickers=watched, limit=15))
+                rows = store.query_events(ReleaseQuery(tickers=watched, limit=15))
                 write_rows(
                     rows, "table", sys.stdout, title="Watchlist releases (CLRB, SNGX), newest first"
                 )
-                rows = store.query(ReleaseQuery(search='"NCI grant"', limit=5))
+                rows = store.query_events(ReleaseQuery(search='"NCI grant"', limit=5))
                 write_rows(rows, "table", sys.stdout, title='Full-text search: "NCI grant"')
             finally:
                 store.close()
@@ -241,11 +253,10 @@ def demo(feeds_dir: str | None, keep: str | None) -> None:
 
 def _demo_polls(config: Config, store: Store, server, folder: Path) -> None:
     """Backlog without alerts, then new releases alert once, then nothing twice."""
-    from monitor.demo import LATE_RELEASES, EchoNotifier, without_items
+    from monitor.demo import EchoNotifier, serve_demo_feeds
     from monitor.outbox import Outbox
 
-    for name in ("nasdaq.xml", "clrb.xml"):
-        server.add(name, without_items((folder / name).read_bytes(), LATE_RELEASES))
+    serve_demo_feeds(server, folder, published=False)
     outbox = Outbox(
         store,
         config.notify,
@@ -253,9 +264,11 @@ def _demo_polls(config: Config, store: Store, server, folder: Path) -> None:
     )
     click.echo("First poll: the feeds' backlog is stored without alerting")
     poll_and_print(config, store)
-    for name in ("nasdaq.xml", "clrb.xml"):
-        server.routes.pop("/" + name)  # the full files again: three releases "appear"
-    click.echo("\nSecond poll: new releases appear (one is in both feeds: stored once)")
+    serve_demo_feeds(server, folder, published=True)  # three releases "appear", one twice
+    click.echo(
+        "\nSecond poll: new releases appear (one is in both GlobeNewswire feeds: stored once;"
+        " PR Newswire prints it too: one event, two sources)"
+    )
     poll_and_print(config, store)
     click.echo("\nAlerts it would send (CLRB alerts on licensing, grant, trial; SNGX on any tag):")
     report = outbox.deliver()

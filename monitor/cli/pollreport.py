@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
@@ -25,8 +26,10 @@ from monitor.config import Config
 from monitor.models import FeedReport, PollReport
 from monitor.query import ReleaseQuery
 from monitor.schedule import parse_iso
-from monitor.store import Store
 from monitor.tickers import parse_ticker
+
+if TYPE_CHECKING:  # the store imports sqlite_utils: loaded by the command that opens it
+    from monitor.store import Store
 
 FORMATS = ("table", "json")
 

@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,8 +25,10 @@ from monitor.output import (
     write_stats,
     write_timeline,
 )
-from monitor.query import ReleaseQuery, parse_query
 from monitor.tickers import parse_ticker
+
+if TYPE_CHECKING:  # monitor.query is imported by the commands that query: not `classify`
+    from monitor.query import ReleaseQuery
 
 
 def query_options(func):
@@ -91,7 +94,8 @@ class QueryCommand(click.Command):
 
 def build_query(obj: Context, query, tickers, tags, since, until, search, watched) -> ReleaseQuery:
     """One ReleaseQuery from a QUERY (or @saved-name) plus the filter options."""
-    from monitor.poller import resolve_query
+    from monitor.query import ReleaseQuery, parse_query
+    from monitor.rules import resolve_query
 
     query = " ".join(query) if isinstance(query, tuple) else query
     wanted = []
@@ -151,9 +155,10 @@ def _day_after(day: date | None) -> str | None:
 
 
 def _run(obj: Context, query: ReleaseQuery) -> list[dict]:
+    """The releases `query` matches, one row per event, each with all of its sources."""
     store = obj.store(readonly=True)
     try:
-        return store.query(query)
+        return store.query_events(query)
     finally:
         store.close()
 
@@ -265,6 +270,8 @@ def stats(obj: Context, fmt: str, **options) -> None:
 @click.pass_obj
 def timeline(obj: Context, ticker: str, limit: int, fmt: str) -> None:
     """One ticker's releases in time order, with tags and facts (amounts, phases, partners)."""
+    from monitor.query import ReleaseQuery
+
     parsed = parse_ticker(ticker)
     if parsed is None:
         raise click.BadParameter(f"{ticker!r} is not a ticker", param_hint="TICKER")
@@ -272,9 +279,14 @@ def timeline(obj: Context, ticker: str, limit: int, fmt: str) -> None:
     try:
         rows = store.query(ReleaseQuery(tickers=(parsed,), limit=limit))
         tags = {row["id"]: [t for t, _ in store.tags_of(row["id"])] for row in rows}
+        from monitor.cli.catalysts import ticker_calendar, write_calendar
+
+        calendar = ticker_calendar(store, parsed.symbol)
     finally:
         store.close()
     write_timeline(list(reversed(rows)), tags, fmt, sys.stdout)
+    if fmt == "table":
+        write_calendar(calendar, "table", sys.stdout, heading=True)
 
 
 @cli.command()
@@ -298,6 +310,10 @@ def show(obj: Context, release_id: str, fmt: str) -> None:
         row = rows[0]
         seen_in = store.seen_in(row["id"])
         tags = store.tags_of(row["id"])
+        sources = [_source(s) for s in store.event_sources(row["id"])]
+        from monitor.cli.catalysts import release_calendar, write_calendar
+
+        calendar = release_calendar(store, row["id"])
     finally:
         store.close()
     if fmt == "json":
@@ -309,15 +325,23 @@ def show(obj: Context, release_id: str, fmt: str) -> None:
             "text": row["text"],
             "summary_html": row["summary_html"],
             "seen_in": seen_in,
+            "sources": sources,
+            "catalysts": [entry.public() for entry in calendar],
         }
         click.echo(json.dumps(record, ensure_ascii=False))
     else:
-        write_release(row, seen_in, tags, sys.stdout)
+        write_release(row, seen_in, tags, sys.stdout, sources)
+        write_calendar(calendar, "table", sys.stdout, heading=True)
+
+
+def _source(source) -> dict:
+    """One source of an event as output shows it (monitor.store.events.EventSource)."""
+    return {"source": source.source, "release_id": source.release_id, "url": source.url}
 
 
 def _tag_rules(obj: Context):
     """The config's extra tag patterns when a config file is there; else the built-in rules."""
-    from monitor.poller import tag_rules_for
+    from monitor.rules import tag_rules_for
 
     if not obj.config_path.exists():
         return None
@@ -381,6 +405,10 @@ def reclassify(obj: Context) -> None:
                 lambda title, text: classify_release(title, text, rules),
                 progress=lambda done, total: progress.update(task, completed=done),
             )
+        # The catalyst calendar is built from the classifications: build it again, in order.
+        entries = store.rebuild_catalysts(
+            lambda title, text, published: classify_release(title, text, rules, published)
+        )
     finally:
         store.close()
-    click.echo(f"{done} releases reclassified")
+    click.echo(f"{done} releases reclassified; {entries} catalyst entries")

@@ -225,6 +225,8 @@ def remove(obj: Context, ticker: str) -> None:
     click.echo(f"removed {gone.ticker} from {path}")
     dropped = [url for url in gone.feeds if url not in after.feed_urls()]
     if dropped:
+        with obj.store() as store:  # added again later, they start with a fresh backlog
+            store.forget_feeds(dropped)
         click.echo(f"no longer polled: {', '.join(dropped)}")
 
 

@@ -44,11 +44,58 @@ _LABEL_CELL = "padding:1px 12px 1px 0;color:#666;vertical-align:top"
 
 def render_alert(content: AlertContent, alerted_at: datetime) -> Message:
     """One alert as an email-sized message: subject, plain text body and HTML body."""
+    if content.catalyst is not None:
+        return render_catalyst(content, alerted_at)
     title = (
         f"[{lead_symbol(content)}] {_label(content)}: {shorten(content.title, SUBJECT_TITLE_CHARS)}"
     )
     text = clean_text("\n".join(_item_text(content, alerted_at, with_facts=True))) + "\n"
     body = "".join(_item_html(content, alerted_at, with_facts=True))
+    return Message(title=title, text=text, html=html_document(title, body))
+
+
+def render_catalyst(content: AlertContent, alerted_at: datetime) -> Message:
+    """A catalyst reminder ("in 7 days") or moved date: ticker, kind, program, the date as
+    written and its window, the evidence sentence and the release link."""
+    note = content.catalyst
+    assert note is not None
+    what = " ".join(x for x in (note.kind.replace("_", " "), note.program) if x)
+    window = note.window_start + (
+        f" to {note.window_end}" if note.window_end != note.window_start else ""
+    )
+    if note.reason == "reminder":
+        when = "today" if note.days_before == 0 else f"in {note.days_before} day(s)"
+        title = f"[{lead_symbol(content)}] catalyst {when}: {what}"
+        lead = f"The window of this catalyst opens {when} ({window})."
+    else:
+        old = " to ".join(dict.fromkeys(note.old_window or ("?",)))
+        was = (note.old_window or ("?",))[0]
+        title = (
+            f"[{lead_symbol(content)}] catalyst moved to {note.window_start} (was {was}): {what}"
+        )
+        lead = f"The date moved from {old} to {window}."
+    lines = [
+        lead,
+        f"Ticker: {note.ticker}",
+        f"Kind: {note.kind}",
+        f"Program: {note.program or 'not named'}",
+        f"Date as written: {note.date_text}",
+        f"Window: {window}",
+        "",
+        f"Evidence: {note.evidence}",
+        "",
+        _one_line(content.url) or "(no link)",
+    ]
+    if content.rule:
+        lines.append(f"Matched watch: {_one_line(content.rule)}")
+    text = clean_text("\n".join(lines)) + "\n"
+    href = safe_href(content.url)
+    link = f'<a href="{_esc(href)}">{_esc(href)}</a>' if href else _esc(content.url)
+    body = "".join(
+        [f"<p>{_esc(line)}</p>" for line in lines[:6]]
+        + [f'<blockquote style="{_QUOTE}">{_esc(note.evidence)}</blockquote>', f"<p>{link}</p>"]
+    )
+    title = shorten(_one_line(title), SUBJECT_TITLE_CHARS + 20)
     return Message(title=title, text=text, html=html_document(title, body))
 
 
@@ -165,11 +212,8 @@ def _item_text(content: AlertContent, alerted_at: datetime, with_facts: bool) ->
     if facts:
         lines.append("")
         lines += [f"{label}: {'; '.join(values)}" for label, values in facts]
-    lines += [
-        "",
-        _one_line(content.url) or "(no link)",
-        latency_line(content.published_utc, alerted_at),
-    ]
+    lines += ["", _one_line(content.url) or "(no link)", *_also_text(content)]
+    lines.append(latency_line(content.published_utc, alerted_at))
     if content.rule:
         lines.append(f"Matched watch: {_one_line(content.rule)}")
     return lines
@@ -208,12 +252,33 @@ def _item_html(content: AlertContent, alerted_at: datetime, with_facts: bool) ->
     else:
         link = _esc(content.url) or "(no link)"
     parts.append(f'<p style="margin:8px 0 2px 0">{link}</p>')
+    parts += [f'<div style="{_MUTED}">{_esc(line)}</div>' for line in _also_text(content)]
     parts.append(
         f'<div style="{_MUTED}">{_esc(latency_line(content.published_utc, alerted_at))}</div>'
     )
     if content.rule:
         parts.append(f'<div style="{_MUTED}">Matched watch: {_esc(content.rule)}</div>')
     return parts
+
+
+def other_sources(content: AlertContent) -> list[tuple[str, str]]:
+    """(source, url) of the event's other places: the same news on another wire or in an
+    8-K exhibit (the alert itself links the release first seen)."""
+    return [
+        (source, url)
+        for source, release_id, url in content.sources
+        if (source, release_id) != (content.source, content.release_id)
+    ]
+
+
+def _also_text(content: AlertContent) -> list[str]:
+    others = other_sources(content)
+    if not others:
+        return []
+    head = f"Source: {_one_line(content.source)}; also on:"
+    return [head] + [
+        f"  {_one_line(source)}: {_one_line(url) or '(no link)'}" for source, url in others
+    ]
 
 
 def html_document(title: str, body: str) -> str:

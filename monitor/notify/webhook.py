@@ -267,11 +267,18 @@ def event(content: AlertContent, channel: str) -> dict[str, Any]:
         },
         "facts": content.facts.to_dict(),
         "sources": [
-            {"source": content.source, "release_id": content.release_id, "url": content.url}
+            {"source": source, "release_id": release_id, "url": url}
+            for source, release_id, url in event_sources(content)
         ],
         "rule": content.rule,
         "channel": channel,
     }
+
+
+def event_sources(content: AlertContent) -> tuple[tuple[str, str, str], ...]:
+    """Every (source, release id, url) of the alert's event; the alerted release alone when the
+    content was built without them."""
+    return content.sources or ((content.source, content.release_id, content.url),)
 
 
 def event_id(content: AlertContent) -> str:

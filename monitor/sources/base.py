@@ -110,6 +110,7 @@ class Source:
       `with_page(release, html, url)` gives the release with the page's text (by default: the
       text of `text_from_page`, tickers from `tickers_in_text` added; the summary is kept when
       the page gives less text than it).
+    - `release_filter(config)`: see the field; the poller calls it once per config.
     """
 
     name: str
@@ -126,6 +127,10 @@ class Source:
     tickers_in_text: Callable[[str], tuple[Ticker, ...]] = dateline_tickers
     page_to_release: Callable[[Release, bytes, str], Release] | None = None
     description: str = ""
+    # Given the Config: a function (release, feed URL) -> the release to store (completed,
+    # e.g. with the watched ticker) or None (not wanted: an unwatched filer in EDGAR's
+    # latest-filings feed). None: every release is stored as read.
+    release_filter: Callable[[Any], Callable[[Release, str], Release | None]] | None = None
 
     def recognises(self, url: str) -> bool:
         """True when `url`'s host is one of this wire's hosts or a subdomain of one."""

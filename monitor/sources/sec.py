@@ -472,6 +472,13 @@ def text_from_page(html: bytes, url: str = "") -> str:
     return exhibit_text(html)
 
 
+def release_filter(config: Any) -> Any:
+    """Keep the filings of watched filers (see `monitor.sources.sec_watch`)."""
+    from monitor.sources.sec_watch import filter_for
+
+    return filter_for(config)
+
+
 PLUGIN = Source(
     name=SOURCE,
     hosts=HOSTS,
@@ -488,4 +495,16 @@ PLUGIN = Source(
     tickers_in_text=dateline_tickers,
     page_to_release=exhibit_into_release,
     description="SEC EDGAR Atom (8-K, 8-K/A, 6-K; exhibit 99.1 from the filing index)",
+    release_filter=release_filter,
 )
+
+
+def cik_of(release: Release) -> int | None:
+    """The filer's CIK of a filing release (its index URL: `/edgar/data/<cik>/...`)."""
+    found = _CIK_IN_URL.search(release.url)
+    return int(found.group(1)) if found else None
+
+
+def is_latest_feed(url: str) -> bool:
+    """True for EDGAR's latest-filings feed (`action=getcurrent`): every company's filings."""
+    return "action=getcurrent" in url.lower()

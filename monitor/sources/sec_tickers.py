@@ -27,13 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from monitor.config import SEC_BASE_URL, Config
 from monitor.errors import BiomonError, ConfigError
-from monitor.fetch import fetch, make_client
+
+if TYPE_CHECKING:  # loading a config asks user_agent_problem: it must not import httpx
+    import httpx
 
 DEFAULT_BASE_URL = SEC_BASE_URL  # [sources.sec] base_url points elsewhere
 MAP_PATH = "/files/company_tickers.json"
@@ -180,6 +180,8 @@ def get_ticker_map(
             attempted and now - attempted < RETRY_AFTER
         ):
             return _from_cache(cached, url, _stale_warning(url, cached, now) if attempted else None)
+    from monitor.fetch import fetch, make_client
+
     own_client = client is None
     client = client or make_client(user_agent, timeout)
     try:

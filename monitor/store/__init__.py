@@ -13,7 +13,8 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -22,7 +23,10 @@ import sqlite_utils
 from monitor.errors import StoreError
 from monitor.models import Classification, FeedReport, FeedState, Release
 from monitor.query import ReleaseQuery, facet_counts, run_query, where_clauses
-from monitor.schema import DUPLICATE_WINDOW_DAYS, check_schema, migrate, title_key
+from monitor.schema import check_schema, migrate, title_key
+from monitor.store.catalysts import CatalystStore
+from monitor.store.events import EventsMixin
+from monitor.store.pages import PagesMixin
 
 
 def utc_now() -> str:
@@ -90,7 +94,7 @@ class AlertTarget(Protocol):
     ticker: str
 
 
-class Store:
+class Store(EventsMixin, PagesMixin, CatalystStore):
     """The biomon database: one connection; every write in a transaction of `transaction()`.
 
     Several biomon processes may share a database: a writer starts its transaction with
@@ -151,9 +155,7 @@ class Store:
             # A WAL database in a folder we cannot write (no -shm to create): nobody can be
             # writing it there either, so read it as an immutable file.
             conn.close()
-            conn = sqlite3.connect(
-                f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False
-            )
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         return conn
 
     def close(self) -> None:
@@ -274,8 +276,12 @@ class Store:
                 saved = SavedRelease(row_id=row[0], new=False)
             else:
                 classification = classify(release) if classify else None
-                original = self._original_of(release)
-                row_id = self._insert(release, seen_at, classification, original)
+                # One event per piece of news: a copy (another wire, an 8-K exhibit, an
+                # UPDATE) points at its event's root and never alerts (monitor/store/events.py).
+                original, lead = self._event_of(release, seen_at)
+                row_id = self._insert(release, seen_at, classification, original, lead)
+                if classification and original is None:  # a copy adds no catalyst
+                    self.track_catalysts(row_id, release, classification, seen_at)
                 saved = SavedRelease(row_id, True, classification, original)
             if feed_url:
                 self.db.conn.execute(
@@ -295,29 +301,13 @@ class Store:
         """
         now = now or self.clock()
         with self.transaction():
+            if self.is_copy(row_id):
+                return  # a copy of an event (another wire, an 8-K exhibit) never alerts
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO alerts (release, channel, rule, ticker, status, attempts, "
                 "next_attempt, created) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
                 [(row_id, m.channel, m.rule, m.ticker, now, now) for m in matches],
             )
-
-    def _original_of(self, release: Release) -> int | None:
-        """A stored release this one repeats (an UPDATE, a correction, a copy), if any."""
-        when = release.published_utc
-        if not when:
-            return None
-        try:
-            day = datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ")
-            low = (day - timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            high = (day + timedelta(days=DUPLICATE_WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        except (ValueError, OverflowError):
-            return None  # a date at the edge of the calendar: no window to look in
-        row = self.db.execute(
-            "SELECT id FROM releases WHERE title_key = ? AND sort_time BETWEEN ? AND ?"
-            " ORDER BY id LIMIT 1",
-            [title_key(release.title), low, high],
-        ).fetchone()
-        return row[0] if row else None
 
     def _insert(
         self,
@@ -325,25 +315,28 @@ class Store:
         seen_at: str,
         classification: Classification | None,
         duplicate_of: int | None = None,
+        lead: str | None = None,
     ) -> int:
         # The hot path of ingest: plain SQL (sqlite-utils' insert re-reads the schema per call).
+        # The feed's HTML (summary_html) is not kept: nothing reads it, the text says the same.
         primary = classification.primary if classification else None
         facts = json.dumps(classification.facts.to_dict()) if classification else None
+        sort_time = release.published_utc or seen_at
         cursor = self.db.conn.execute(
-            "INSERT INTO releases (source, release_id, url, title, summary_html, text, "
+            "INSERT INTO releases (source, release_id, url, title, text, news_end, "
             "published_utc, published_raw, sort_time, issuer, language, subjects, tickers, "
-            "first_seen, feed_url, title_key, primary_tag, facts, duplicate_of) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "first_seen, feed_url, title_key, primary_tag, facts, duplicate_of, lead) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 release.source,
                 release.release_id,
                 release.url,
                 release.title,
-                release.summary_html,
                 release.text,
+                _news_end(classification, release.text),
                 release.published_utc,
                 release.published_raw,
-                release.published_utc or seen_at,
+                sort_time,
                 release.issuer,
                 release.language,
                 json.dumps(list(release.subjects)),
@@ -354,12 +347,14 @@ class Store:
                 primary,
                 facts,
                 duplicate_of,
+                lead,
             ],
         )
         row_id = cursor.lastrowid
         self.db.conn.executemany(
-            "INSERT OR IGNORE INTO release_tickers (release, exchange, symbol) VALUES (?, ?, ?)",
-            [(row_id, t.exchange, t.symbol) for t in release.tickers],
+            "INSERT OR IGNORE INTO release_tickers (release, exchange, symbol, sort_time) "
+            "VALUES (?, ?, ?, ?)",
+            [(row_id, t.exchange, t.symbol, sort_time) for t in release.tickers],
         )
         if classification:
             self._insert_tags(row_id, classification)
@@ -381,6 +376,81 @@ class Store:
             "UPDATE releases SET primary_tag = ?, facts = ? WHERE id = ?",
             [classification.primary, json.dumps(classification.facts.to_dict()), row_id],
         )
+        if classification.news_end is not None:
+            # A changed split re-indexes the row (trigger releases_au); an unchanged one is free.
+            self.db.conn.execute(
+                "UPDATE releases SET news_end = min(?, length(text)) "
+                "WHERE id = ? AND news_end IS NOT min(?, length(text))",
+                [classification.news_end, row_id, classification.news_end],
+            )
+
+    def replace_text(
+        self,
+        row_id: int,
+        text: str,
+        *,
+        title: str | None = None,
+        classification: Classification | None = None,
+    ) -> bool:
+        """Give stored release `row_id` a new text (and title), keeping its search index right.
+
+        The one way to re-text a release (a page fetched after the feed's summary, a
+        correction): the full-text index then finds the new words and no longer the old.
+        With `classification` (of the new text) its tags, facts and news/boilerplate split are
+        stored too; without it the whole new text is indexed. False when there is no such row.
+        """
+        news_end = _news_end(classification, text)
+        with self.transaction():
+            if title is None:
+                changed = self.db.conn.execute(
+                    "UPDATE releases SET text = ?, news_end = ? WHERE id = ?",
+                    [text, news_end, row_id],
+                ).rowcount
+            else:
+                changed = self.db.conn.execute(
+                    "UPDATE releases SET text = ?, news_end = ?, title = ?, title_key = ? "
+                    "WHERE id = ?",
+                    [text, news_end, title, title_key(title), row_id],
+                ).rowcount
+            if changed and classification is not None:
+                self._save_tags(row_id, classification)
+        return bool(changed)
+
+    def unsplit_count(self) -> int:
+        """Releases whose text is not yet split into news and boilerplate (indexed whole)."""
+        return self.db.execute("SELECT count(*) FROM releases WHERE news_end IS NULL").fetchone()[0]
+
+    def split_news(
+        self,
+        news_end: Callable[[str], int],
+        progress: Callable[[int, int], None] | None = None,
+        batch: int = 1000,
+    ) -> int:
+        """Split releases stored before the split existed (news_end NULL); return how many.
+
+        `news_end(text)` says where the boilerplate starts (monitor.classify.sections.news_end:
+        the store may not import the classifier). One transaction per `batch` rows, so a long
+        run can be stopped and resumed, and other writers get their turn between batches.
+        """
+        total = self.unsplit_count()
+        done, last_id = 0, 0
+        while True:
+            rows = self.db.execute(
+                "SELECT id, text FROM releases WHERE news_end IS NULL AND id > ? "
+                "ORDER BY id LIMIT ?",
+                [last_id, batch],
+            ).fetchall()
+            if not rows:
+                return done
+            with self.transaction():
+                self.db.conn.executemany(
+                    "UPDATE releases SET news_end = ? WHERE id = ? AND news_end IS NULL",
+                    [(min(news_end(text or ""), len(text or "")), row_id) for row_id, text in rows],
+                )
+            done += len(rows)
+            last_id = rows[-1][0]
+            if progress:
+                progress(done, total)
 
     def reclassify(
         self,
@@ -455,6 +525,19 @@ class Store:
                 pk="url",
             )
 
+    def forget_feeds(self, urls: Sequence[str]) -> int:
+        """Forget what biomon knew of feeds taken out of the config (validators, last success,
+        backfill position): added again later, a feed's first poll is then a backlog again,
+        stored without alerting, instead of alerting on all it published meanwhile. Its
+        releases stay. Returns how many feeds were known."""
+        if not urls:
+            return 0
+        with self.transaction():
+            cursor = self.db.conn.executemany(
+                "DELETE FROM feeds WHERE url = ?", [(url,) for url in urls]
+            )
+        return cursor.rowcount
+
     def feed_state(self, url: str) -> FeedState:
         """The remembered state of one feed (a fresh state for a new feed)."""
         cursor = self.db.conn.execute("SELECT * FROM feeds WHERE url = ?", [url])
@@ -483,15 +566,17 @@ class Store:
             row["last_items"] = items
         if report.error:
             row["last_error"] = report.error
-        columns = list(row)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("url", "added"))
+        columns = tuple(row)
+        values = [row[c] for c in columns]
+        conn = self.db.conn
+        if conn.in_transaction:
+            # The poller's batch: one statement is atomic by itself, so no savepoint of its
+            # own (two more statements per feed per pass; a failure still reaches the
+            # caller's savepoint, which turns it into a StoreError).
+            conn.execute(_upsert_feed_sql(columns), values)
+            return
         with self.transaction():
-            self.db.conn.execute(
-                f"INSERT INTO feeds ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)}) "
-                f"ON CONFLICT(url) DO UPDATE SET {updates}",
-                [row[c] for c in columns],
-            )
+            conn.execute(_upsert_feed_sql(columns), values)
 
     # ---- the alert outbox (status: pending -> sending (claimed) -> sent | failed)
 
@@ -807,6 +892,16 @@ class Store:
 _STATE_FIELDS = frozenset(f.name for f in fields(FeedState))
 
 
+@cache
+def _upsert_feed_sql(columns: tuple[str, ...]) -> str:
+    """The feed upsert for these columns: built once per column set, not once per feed."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("url", "added"))
+    return (
+        f"INSERT INTO feeds ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT(url) DO UPDATE SET {updates}"
+    )
+
+
 def _status_line(report: FeedReport) -> str:
     if report.error:
         return report.error
@@ -818,6 +913,13 @@ def _status_line(report: FeedReport) -> str:
 def _evidence_by_tag(classification: Classification) -> list[tuple[str, tuple[str, ...]]]:
     evidence = dict(classification.evidence)
     return [(tag, evidence.get(tag, ())) for tag in classification.tags]
+
+
+def _news_end(classification: Classification | None, text: str) -> int | None:
+    """Where the stored text's news ends (for the index), from the classification if any."""
+    if classification is None or classification.news_end is None:
+        return None
+    return max(0, min(classification.news_end, len(text)))
 
 
 def _decode(row: dict) -> dict:
