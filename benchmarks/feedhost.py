@@ -5,9 +5,12 @@
         host.advance(0.05)     # one new release on every 20th feed
         host.bump(7)           # one new release on feed 7; its title
         host.counts()          # (requests, 304 answers) so far
+        host.config_entries()  # [poll] feeds, each naming its wire (mixed=True: three wires)
         host.log()             # [(unix time, feed index, status), ...] so far
 
-The servers speak HTTP/1.1 with keep-alive, as the wires' servers do (`keep_alive=False`: one
+With `mixed=True` feed i speaks GlobeNewswire, PR Newswire or Business Wire in turn (i % 3):
+the latter two carry cut summaries and their article pages are served too (any path not under
+/feed/). The servers speak HTTP/1.1 with keep-alive, as the wires' servers do (`keep_alive=False`: one
 connection per request). Each answer waits `latency` seconds (a network round trip)
 and carries an ETag; a request with the current ETag gets 304 Not Modified. The servers run in
 a process of their own, so a poller measured in this process does not share its interpreter,
@@ -33,16 +36,72 @@ TEXT = (
 )
 
 
+WIRES = ("globenewswire", "prnewswire", "businesswire")
+PAGE_TEXT = TEXT + " The full release: " + " ".join(["More news of the release."] * 60)
+
+
+def wire_of(index: int, mixed: bool) -> str:
+    """The wire feed `index` speaks: GlobeNewswire, or with `mixed` the three wires in turn."""
+    return WIRES[index % len(WIRES)] if mixed else WIRES[0]
+
+
+def _wire_item(wire: str, base: str, index: int, v: int) -> str:
+    """One RSS item in PR Newswire's or Business Wire's shape (cut summary; the article page
+    at the item's link holds the whole text)."""
+    title = f"Feed {index} release {v}"
+    if wire == "prnewswire":
+        link = f"{base}/news-releases/feed-{index}-release-{v}-{300000000 + index * 1000 + v}.html"
+        summary = (
+            "FLORHAM PARK, N.J., Nov. 25, 2026 /PRNewswire/ -- Cellectar Biosciences, Inc. "
+            "(NASDAQ: CLRB) today announced an exclusive license agreement..."
+        )
+    else:
+        link = f"{base}/news/home/20261125{index * 1000 + v:06d}/en/Feed-{index}-Release-{v}/"
+        summary = (
+            "FLORHAM PARK, N.J.--(BUSINESS WIRE)--$CLRB--Cellectar Biosciences, Inc. "
+            "(Nasdaq: CLRB) today announced an exclusive license agreement..."
+        )
+    return (
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        "<pubDate>Wed, 25 Nov 2026 13:30:00 +0000</pubDate>"
+        f"<description><![CDATA[<p>{summary}</p>]]></description></item>"
+    )
+
+
+def article_page(wire: str) -> bytes:
+    """An article page of `wire` holding the whole release."""
+    body = (
+        'section class="release-body"' if wire == "prnewswire" else 'div class="bw-release-story"'
+    )
+    tag = body.split()[0]
+    return (
+        f"<html><head><title>Release</title></head><body><{body}><p>{PAGE_TEXT}</p></{tag}>"
+        "</body></html>"
+    ).encode()
+
+
 class Feeds:
     """Feed bodies with ETags; `advance` adds one new release to a share of them."""
 
-    def __init__(self, count: int, items: int = 20) -> None:
+    def __init__(
+        self, count: int, items: int = 20, mixed: bool = False, bases: list[str] | None = None
+    ) -> None:
         self.items = items
+        self.mixed = mixed
+        self.bases = bases or [""] * count
         self.version = [0] * count
         self.bodies = [self._body(i, 0) for i in range(count)]
 
     def _body(self, index: int, version: int) -> bytes:
         newest = version + self.items
+        wire = wire_of(index, self.mixed)
+        if wire != "globenewswire":
+            items = "".join(
+                _wire_item(wire, self.bases[index], index, v) for v in range(newest, version, -1)
+            )
+            return (
+                f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+            )
         return feed(
             *(
                 Item(f"{index:05d}{v:04d}", f"Feed {index} release {v}", text=TEXT,
@@ -70,9 +129,11 @@ class Feeds:
         return f'"{index}-{self.version[index]}"'
 
 
-def _serve(count: int, hosts: int, latency: float, keep_alive: bool, items: int, pipe) -> None:
-    feeds = Feeds(count, items)
+def _serve(
+    count: int, hosts: int, latency: float, keep_alive: bool, items: int, mixed: bool, pipe
+) -> None:
     log: list[tuple[float, int, int]] = []
+    pages = {wire: article_page(wire) for wire in WIRES[1:]}
     lock = threading.Lock()
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -82,7 +143,21 @@ def _serve(count: int, hosts: int, latency: float, keep_alive: bool, items: int,
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
-                index = int(lines[0].split()[1].rsplit("/", 1)[-1])
+                path = lines[0].split()[1]
+                if not path.startswith("/feed/"):  # an article page (PR Newswire, Business Wire)
+                    if latency:
+                        await asyncio.sleep(latency)
+                    page = pages["prnewswire" if "/news-releases/" in path else "businesswire"]
+                    with lock:
+                        log.append((time.time(), -1, 200))
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                        + f"Content-Length: {len(page)}\r\n\r\n".encode()
+                        + page
+                    )
+                    await writer.drain()
+                    continue
+                index = int(path.rsplit("/", 1)[-1])
                 asked = next((line.split(":", 1)[1].strip() for line in lines[1:]
                               if line.lower().startswith("if-none-match:")), None)  # fmt: skip
                 if latency:
@@ -114,8 +189,10 @@ def _serve(count: int, hosts: int, latency: float, keep_alive: bool, items: int,
         for h in range(hosts)
     ]
     ports = [server.sockets[0].getsockname()[1] for server in servers]
+    bases = [f"http://127.0.0.{i % hosts + 1}:{ports[i % hosts]}" for i in range(count)]
+    feeds = Feeds(count, items, mixed, bases)
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    pipe.send([f"http://127.0.0.{i % hosts + 1}:{ports[i % hosts]}/feed/{i}" for i in range(count)])
+    pipe.send([f"{bases[i]}/feed/{i}" for i in range(count)])
     while True:
         command, argument = pipe.recv()
         if command == "stop":
@@ -137,10 +214,13 @@ class FeedHost:
     """The parent's handle on the feed servers' process."""
 
     def __init__(self, count: int, hosts: int = 1, latency: float = 0.0, *,
-                 keep_alive: bool = True, items: int = 20) -> None:  # fmt: skip
+                 keep_alive: bool = True, items: int = 20, mixed: bool = False) -> None:  # fmt: skip
+        self.mixed = mixed
         self.here, there = multiprocessing.Pipe()
         self.process = multiprocessing.Process(
-            target=_serve, args=(count, hosts, latency, keep_alive, items, there), daemon=True
+            target=_serve,
+            args=(count, hosts, latency, keep_alive, items, mixed, there),
+            daemon=True,
         )
         self.urls: list[str] = []
         self.lock = threading.Lock()  # one question at a time on the pipe
@@ -158,6 +238,18 @@ class FeedHost:
         with self.lock:
             self.here.send((command, argument))
             return self.here.recv()
+
+    def config_entries(self) -> str:
+        """The feeds as a TOML array for [poll] feeds, each naming its wire (loopback hosts
+        tell no wire)."""
+        return (
+            "["
+            + ", ".join(
+                f'{{ url = "{url}", source = "{wire_of(i, self.mixed)}" }}'
+                for i, url in enumerate(self.urls)
+            )
+            + "]"
+        )
 
     def advance(self, share: float) -> int:
         """Add one release to every (1/share)th feed; return how many feeds changed."""

@@ -1,6 +1,7 @@
 """Poll-pass benchmark: 1,000 feeds on loopback, 95% answering 304, 5% carrying one new release.
 
     python benchmarks/poll_pass.py [--feeds 1000] [--hosts 20] [--latency 0.02] [--workers 40]
+                                   [--mixed]
 
 Prints seconds per pass for biomon's concurrent pass, for the same pass one feed at a time, and
 for two baselines, all in this run: the naive loop with validators a competent user writes
@@ -10,6 +11,9 @@ are spread over several loopback addresses (127.0.0.x: biomon limits requests pe
 served from a process of their own (benchmarks/feedhost.py: HTTP/1.1 keep-alive, ETags); each
 answer waits `--latency` seconds to stand in for a network round trip. biomon runs with
 `host_gap = 0` and `per_host = 2` here (politeness has its own benchmark: politeness.py).
+`--mixed`: a third of the feeds each GlobeNewswire, PR Newswire and Business Wire; biomon also
+reads the article page of every new PR Newswire and Business Wire release (the naive loops
+read no pages).
 """
 
 from __future__ import annotations
@@ -66,11 +70,12 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--workers", type=int, default=40)
+    parser.add_argument("--mixed", action="store_true", help="three wires, article pages too")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="biomon-bench-"))
     results = {}
-    with FeedHost(args.feeds, args.hosts, args.latency) as host:
+    with FeedHost(args.feeds, args.hosts, args.latency, mixed=args.mixed) as host:
         urls = host.urls
         etags: dict[str, str | None] = {}
         naive_etag_pass(urls, etags)  # its first pass: the ETags
@@ -79,14 +84,16 @@ def main() -> None:
             ("biomon, one by one", 1, 1),
         ):
             config_path = workdir / f"{workers}.toml"
-            listed = ", ".join(f'"{u}"' for u in urls)
             config_path.write_text(
                 f'[storage]\npath = "{workers}.db"\n[poll]\nworkers = {workers}\n'
-                f"per_host = {per_host}\nhost_gap = 0\ntimeout = 20\nfeeds = [{listed}]\n"
+                f"per_host = {per_host}\nhost_gap = 0\ntimeout = 20\n"
+                f"feeds = {host.config_entries()}\n"
             )
             config = load_config(config_path)
             poller = Poller.create(config, Store(config.storage.path))
             warm, _, _ = biomon_pass(poller)  # first pass: every feed is new, validators stored
+            while poller.store.page_counts()["pending"]:  # the backlog's article pages (--mixed)
+                poller.fill_pages()
             host.advance(0.05)
             seconds, new, cpu_ms = biomon_pass(poller)
             results[label] = seconds
@@ -106,6 +113,11 @@ def main() -> None:
     print(
         f"feeds {args.feeds}, hosts {args.hosts}, latency {args.latency * 1000:.0f} ms, "
         f"workers {args.workers}, per_host 2, host_gap 0"
+        + (
+            ", wires: GlobeNewswire, PR Newswire, Business Wire (+ article pages)"
+            if args.mixed
+            else ""
+        )
     )
     print(
         f"speed-up vs one by one:                   {results['biomon, one by one'] / concurrent:6.1f}x"
