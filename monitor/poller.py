@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from monitor.classify import classify
+from monitor.classify import classify, with_hints
 from monitor.classify.engine import TagRules
 from monitor.config import Config
 from monitor.errors import FeedError, StoreError
@@ -97,7 +97,14 @@ class Poller:
         self.client.close()
 
     def classify(self, release: Release) -> Classification:
-        return classify(release.title, release.text, self.tag_rules, release.published_utc)
+        classification = classify(
+            release.title, release.text, self.tag_rules, release.published_utc
+        )
+        try:
+            hints = get_source(release.source).tag_hints(release)
+        except ValueError:  # a release of no known wire (built by hand): no hints
+            hints = ()
+        return with_hints(classification, hints)
 
     def match(self, release: Release, classification: Classification, row_id: int) -> list[Match]:
         def query_check(text: str) -> bool:

@@ -193,3 +193,36 @@ def test_a_wire_release_and_its_8k_exhibit_read_later_are_one_event_and_one_aler
         alerted = sorted(row["release_id"] for row in store.alert_rows())
     # The 8-K/A (its index 404s) is news of its own, alerted on its summary; the 8-K is not.
     assert alerted == ["0001534120-26-000007", "9100001"]
+
+
+def test_a_filing_read_without_its_exhibit_is_tagged_by_its_items(edgar, write_config):
+    # The 8-K/A's index 404s: its text is the item list. Made an item 3.02 filing here, whose
+    # name earns no tag from the text ("Unregistered Sales of Equity Securities"): the item
+    # says "financing", with its line as the evidence.
+    edgar.add("/files/company_tickers.json", json.dumps(ticker_map(5)))
+    for form in SEC_LATEST_FORMS:
+        path = SEC_LATEST_PATH.format(form=form)
+        body = edgar.routes["/" + path.lstrip("/")].body
+        item = re.sub(
+            rb"Item 5\.02: [^\n]*", b"Item 3.02: Unregistered Sales of Equity Securities", body
+        )
+        edgar.add(path, item, headers=ATOM)
+    config = load_config(sec_config(write_config, edgar, ["AVTX"]))
+    with Store(config.storage.path) as store:
+        poller = Poller.create(config, store)
+        poller.poll(force=True)
+        poller.close()
+        [amendment] = store.get("0001534120-26-000007")
+        tags = dict(store.tags_of(amendment["id"]))
+    assert amendment["primary_tag"] == "financing"
+    assert tags == {"financing": ["Item 3.02: Unregistered Sales of Equity Securities"]}
+
+
+def test_item_hints_never_replace_tags_the_text_earned():
+    from monitor.classify import classify, with_hints
+
+    earned = classify("Acme Signs Exclusive License Agreement", "Acme signed a license.")
+    hinted = with_hints(earned, [("deal", "Item 1.01: Entry into a Material Definitive Agreement")])
+    assert hinted == earned
+    nothing = classify("8-K Acme: Other Events", "Form 8-K filed 2026-01-12")
+    assert with_hints(nothing, [("earnings", "Item 2.02: Results")]).tags == ("earnings",)

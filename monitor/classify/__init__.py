@@ -8,6 +8,7 @@ tag's rules (`tags`) are matched sentence by sentence; the boilerplate never ear
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -28,7 +29,15 @@ from .tags import (
     suggest_tag,
 )
 
-__all__ = ["KNOWN_TAGS", "TAGS", "TagRules", "build_rules", "classify", "suggest_tag"]
+__all__ = [
+    "KNOWN_TAGS",
+    "TAGS",
+    "TagRules",
+    "build_rules",
+    "classify",
+    "suggest_tag",
+    "with_hints",
+]
 
 _ZONE_RANK = {HEADLINE: 0, SUBHEAD: 1, LEAD: 2}
 _MAX_EVIDENCE = 3
@@ -83,6 +92,24 @@ def classify(
         primary=primary, tags=tags, evidence=evidence, facts=facts, news_end=sections.news_end
     )
     return _with_catalysts(classification, title, text, published, sections)
+
+
+def with_hints(classification: Classification, hints: Sequence[tuple[str, str]]) -> Classification:
+    """The classification with tags a wire's metadata suggests (an 8-K's item codes), each with
+    its line as evidence, where the text earned no tag of its own ("other"): a filing read
+    without its exhibit still says "earnings" for item 2.02."""
+    if not hints or classification.primary != "other":
+        return classification
+    evidence: dict[str, list[str]] = {}
+    for tag, line in hints:
+        evidence.setdefault(tag, []).append(line)
+    tags = tuple(sorted(evidence))
+    return replace(
+        classification,
+        primary=hints[0][0],
+        tags=tags,
+        evidence=tuple((tag, tuple(evidence[tag][:_MAX_EVIDENCE])) for tag in tags),
+    )
 
 
 def _with_catalysts(

@@ -94,6 +94,10 @@ def _no_follow(html: bytes, url: str) -> str | None:
     return None
 
 
+def _no_hints(release: Release) -> tuple[tuple[str, str], ...]:
+    return ()
+
+
 @dataclass(frozen=True)
 class Source:
     """One wire, as the generic code sees it.
@@ -127,6 +131,9 @@ class Source:
     tickers_in_text: Callable[[str], tuple[Ticker, ...]] = dateline_tickers
     page_to_release: Callable[[Release, bytes, str], Release] | None = None
     description: str = ""
+    # (tag, evidence) the wire's own metadata suggests (SEC: an 8-K's item codes), for the
+    # classifier to use where the text earns no tag of its own.
+    tag_hints: Callable[[Release], tuple[tuple[str, str], ...]] = _no_hints
     # Given the Config: a function (release, feed URL) -> the release to store (completed,
     # e.g. with the watched ticker) or None (not wanted: an unwatched filer in EDGAR's
     # latest-filings feed). None: every release is stored as read.

@@ -479,6 +479,19 @@ def release_filter(config: Any) -> Any:
     return filter_for(config)
 
 
+def tag_hints(release: Release) -> tuple[tuple[str, str], ...]:
+    """(tag, the item line) for each item of the filing that hints at a tag (1.01 deal, 2.02
+    earnings, 3.02 financing, 5.02 leadership ...): what a filing without a readable exhibit
+    says of itself."""
+    hints = []
+    for line in release.subjects:
+        found = _ITEM_LINE.match(line)
+        tag = ITEMS.get(found.group(1), ("", None))[1] if found else None
+        if tag:
+            hints.append((tag, line))
+    return tuple(hints)
+
+
 PLUGIN = Source(
     name=SOURCE,
     hosts=HOSTS,
@@ -495,6 +508,7 @@ PLUGIN = Source(
     tickers_in_text=dateline_tickers,
     page_to_release=exhibit_into_release,
     description="SEC EDGAR Atom (8-K, 8-K/A, 6-K; exhibit 99.1 from the filing index)",
+    tag_hints=tag_hints,
     release_filter=release_filter,
 )
 
