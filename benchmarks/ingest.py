@@ -81,7 +81,8 @@ def time_pipeline(bodies: list[bytes]) -> tuple[float, dict[str, float]]:
             store.save_releases(
                 parsed.releases,
                 feed_url=f"http://127.0.0.1/feed/{index}",
-                classify=lambda r: classify(r.title, r.text),
+                # As the poller does: with the publication day, so catalysts and outcomes too.
+                classify=lambda r: classify(r.title, r.text, None, r.published_utc),
             )
             parts["parse"] += t1 - t0
             parts["classify+store"] += time.perf_counter() - t1

@@ -11,6 +11,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -219,10 +220,14 @@ class Config:
 
     def source_name(self, url: str) -> str | None:
         """The wire `url` was named with in the config, or None (its host decides)."""
-        named = dict(self.feed_sources)
-        if url in named:
-            return named[url]
-        return "sec" if url in self.sources.sec_latest_feeds() else None
+        return self._named_sources.get(url)
+
+    @cached_property
+    def _named_sources(self) -> dict[str, str]:
+        # Asked once per feed per pass: a dict built once, not per question.
+        named = dict.fromkeys(self.sources.sec_latest_feeds(), "sec")
+        named.update(self.feed_sources)
+        return named
 
     @property
     def sec_user_agent(self) -> str:
