@@ -60,7 +60,7 @@ def prn_feed(server: FeedServer, items: list[Item]) -> bytes:
         path = f"news-releases/{item.release_id}-{item.release_id}0.html"
         link = server.url(path)
         server.add(path, f"<html><body><section class='release-body'><p>MADISON, Wis., "
-                   f"/PRNewswire/ -- {escape(item.text)} {'More detail. ' * 40}</p></section>"
+                   f"/PRNewswire/ -- {escape(item.text)} {_detail(item.release_id)}</p></section>"
                    "</body></html>", headers={"Content-Type": "text/html"})  # fmt: skip
         lead = f"MADISON, Wis. /PRNewswire/ -- {item.text[:60]}..."
         parts.append(
@@ -74,6 +74,12 @@ def prn_feed(server: FeedServer, items: list[Item]) -> bytes:
         'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>PR Newswire</title>'
         f"{''.join(parts)}</channel></rss>"
     ).encode()
+
+
+def _detail(release_id: str) -> str:
+    """Forty words of body this release alone has: releases telling the same words would be
+    one piece of news (one event, one alert), which is right, but not what is measured."""
+    return " ".join(f"term{release_id}w{k}" for k in range(40)) + "."
 
 
 def release(n: int) -> Item:

@@ -110,6 +110,13 @@ INSERT = (
 )
 
 
+# As the store writes them: each ticker row carries its release's time (m013).
+TICKERS = (
+    "INSERT INTO release_tickers (release, exchange, symbol, sort_time) "
+    "SELECT ?, ?, ?, sort_time FROM releases WHERE id = ?"
+)
+
+
 def build(path: Path, count: int, seed: int = 7) -> None:
     """Store `count` releases through the schema's triggers, as `biomon poll` does."""
     rng = random.Random(seed)
@@ -129,7 +136,7 @@ def build(path: Path, count: int, seed: int = 7) -> None:
                 wrong += news_end(row[5]) != row[6]
             with store.transaction():
                 conn.executemany(INSERT, releases)
-                conn.executemany("INSERT INTO release_tickers VALUES (?, ?, ?)", tickers)
+                conn.executemany(TICKERS, [(*ticker, ticker[0]) for ticker in tickers])
                 conn.executemany("INSERT INTO release_tags VALUES (?, ?, ?)", tags)
             print(f"\r  {offset + len(releases):,} releases stored", end="", flush=True)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -238,7 +245,9 @@ def bench_migration(args: argparse.Namespace) -> None:
         old = [(*row[:5], f"<p>{row[5]}</p>", row[5], *row[7:]) for row in releases]
         conn.execute("BEGIN")
         conn.executemany(INSERT.replace("text, news_end", "summary_html, text"), old)
-        conn.executemany("INSERT INTO release_tickers VALUES (?, ?, ?)", tickers)
+        conn.executemany(
+            "INSERT INTO release_tickers (release, exchange, symbol) VALUES (?, ?, ?)", tickers
+        )
         conn.executemany("INSERT INTO release_tags VALUES (?, ?, ?)", tags)
         conn.execute("COMMIT")
         print(f"\r  {offset + len(releases):,} releases stored", end="", flush=True)
