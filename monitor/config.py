@@ -175,6 +175,11 @@ class SourcesConfig:
     sec_enabled: bool = False  # [sources.sec] enabled: poll EDGAR's latest filings
     sec_user_agent: str = ""  # [sources.sec] user_agent; "" means [poll] user_agent
 
+    @cached_property
+    def sec_netloc(self) -> str:
+        """The host[:port] of `sec_base_url` (asked per request: worked out once)."""
+        return urlsplit(self.sec_base_url).netloc.lower()
+
     def sec_latest_feeds(self) -> tuple[str, ...]:
         """EDGAR's latest 8-K and 6-K filings feeds ([sources.sec] enabled), else none."""
         if not self.sec_enabled:

@@ -264,8 +264,10 @@ class Poller:
 
     def is_sec(self, url: str) -> bool:
         """True for a request to SEC: sec.gov, or the server [sources.sec] base_url names."""
-        base = urlsplit(self.config.sources.sec_base_url).netloc.lower()
-        return host_matches(url, ("sec.gov",)) or urlsplit(url).netloc.lower() == base
+        return (
+            host_matches(url, ("sec.gov",))
+            or urlsplit(url).netloc.lower() == self.config.sources.sec_netloc
+        )
 
     def source_of(self, url: str) -> Source:
         """The wire of a configured feed: named in the config, else known by its host."""

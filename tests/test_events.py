@@ -20,6 +20,7 @@ from monitor.store import Store
 from monitor.store.events import lead_of, same_news
 from tests.conftest import FIXTURES, config_text
 from tests.gnw import Item, feed
+from tests.wires import EMAIL
 
 SEED = (FIXTURES / "clrb-2023-12-19-warf-license.txt").read_text(encoding="utf-8")
 BODY = SEED[SEED.index("FLORHAM PARK") :].replace("\\$", "$")
@@ -274,17 +275,7 @@ def test_an_8k_read_after_the_wire_joins_the_wires_event(store):
 # ---- the poller, a real local server, a restart
 
 
-WATCH = """
-[[watch]]
-ticker = "CLRB"
-[notify.email]
-enabled = true
-host = "127.0.0.1"
-port = 1
-security = "none"
-from = "biomon <biomon@example.com>"
-to = ["analyst@example.com"]
-"""
+WATCH = '\n[[watch]]\nticker = "CLRB"' + EMAIL
 BACKLOG = Item(
     "2796400", "Cellectar Biosciences to Present at Oncology Conference", tickers=("Nasdaq:CLRB",),
     text="Cellectar Biosciences will present at an oncology conference.",

@@ -54,6 +54,16 @@ def sec_config(write_config, server, watches: list[str], agent: str = SEC_AGENT)
     return write_config(text)
 
 
+def polled_once(edgar, write_config, watches: list[str]) -> Store:
+    """One forced pass over EDGAR for `watches`; the store, still open, to read from."""
+    config = load_config(sec_config(write_config, edgar, watches))
+    store = Store(config.storage.path)
+    poller = Poller.create(config, store)
+    poller.poll(force=True)
+    poller.close()
+    return store
+
+
 def watched_symbols(count: int) -> list[str]:
     return [entry["ticker"] for entry in ticker_map(count).values()]
 
@@ -80,11 +90,7 @@ def test_200_watched_tickers_cost_two_feed_requests_a_pass(edgar, write_config):
 
 def test_every_request_to_sec_carries_its_contact_user_agent(edgar, write_config):
     edgar.add("/files/company_tickers.json", json.dumps(ticker_map(5)))
-    config = load_config(sec_config(write_config, edgar, ["AVTX"]))
-    with Store(config.storage.path) as store:
-        poller = Poller.create(config, store)
-        poller.poll(force=True)
-        poller.close()
+    polled_once(edgar, write_config, ["AVTX"]).close()
     assert len(edgar.requests) >= 4
     assert {headers.get("User-Agent") for _, headers in edgar.requests} == {SEC_AGENT}
 
@@ -93,11 +99,7 @@ def test_only_watched_filers_are_stored_with_the_watched_ticker_and_exhibit_text
     edgar, write_config
 ):
     edgar.add("/files/company_tickers.json", json.dumps(ticker_map(5)))
-    config = load_config(sec_config(write_config, edgar, ["AVTX"]))
-    with Store(config.storage.path) as store:
-        poller = Poller.create(config, store)
-        poller.poll(force=True)
-        poller.close()
+    with polled_once(edgar, write_config, ["AVTX"]) as store:
         filing = store.get("0001534120-26-000003")[0]
         amendment = store.get("0001534120-26-000007")[0]
         assert store.get("0001193125-26-009807") == []  # ProKidney: not watched
@@ -207,11 +209,7 @@ def test_a_filing_read_without_its_exhibit_is_tagged_by_its_items(edgar, write_c
             rb"Item 5\.02: [^\n]*", b"Item 3.02: Unregistered Sales of Equity Securities", body
         )
         edgar.add(path, item, headers=ATOM)
-    config = load_config(sec_config(write_config, edgar, ["AVTX"]))
-    with Store(config.storage.path) as store:
-        poller = Poller.create(config, store)
-        poller.poll(force=True)
-        poller.close()
+    with polled_once(edgar, write_config, ["AVTX"]) as store:
         [amendment] = store.get("0001534120-26-000007")
         tags = dict(store.tags_of(amendment["id"]))
     assert amendment["primary_tag"] == "financing"

@@ -18,7 +18,8 @@ _NUMBER = (
 _SYMBOL_AMOUNT = re.compile(rf"[$€£¥]{_NUMBER}")
 _CODES = "USD EUR GBP CHF CAD AUD JPY SEK DKK NOK CNY RMB".split()
 _CODE_AMOUNT = re.compile(rf"(?:{'|'.join(_CODES)}|[Ee]uros?)\s{_NUMBER}")
-_CODE_STARTS = (*_CODES, "Euro", "euro")  # where a _CODE_AMOUNT match can start
+# Where a _CODE_AMOUNT match can start (each at its start: offset 0).
+_CODE_ANCHORS = tuple((code, 0) for code in (*_CODES, "Euro", "euro"))
 _SPELLED_AMOUNT = re.compile(
     r"\d+(?:,\d{3})*(?:\.\d+)?\s(?:million|billion)\s(?:euros?|dollars|pounds|Swiss francs)\b"
 )
@@ -144,31 +145,17 @@ def extract_facts(title: str, text: str, sections: Sections | None = None) -> Fa
 
 def _amounts(text: str) -> Iterable[str]:
     found = list(_SYMBOL_AMOUNT.finditer(text))
-    found += [m for m in _code_amounts(text) if _starts_word(text, m.start())]
+    found += [
+        m
+        for m in _anchored_matches(_CODE_AMOUNT, _CODE_ANCHORS, text)
+        if _starts_word(text, m.start())
+    ]
     if "illion" in text and _SPELLED_UNIT.search(text):
         found += [m for m in _SPELLED_AMOUNT.finditer(text) if _starts_word(text, m.start())]
     for match in sorted(found, key=lambda m: m.start()):
         amount = " ".join(match.group().split())
         prefix = _DOLLAR_PREFIX.search(text, max(0, match.start() - 3), match.start())
         yield (prefix.group() + amount) if amount.startswith("$") and prefix else amount
-
-
-def _code_amounts(text: str) -> Iterable[re.Match[str]]:
-    """_CODE_AMOUNT.finditer(text), tried only where a currency code or "euro" starts (a scan
-    from a dozen alternatives tries every character; `str.find` skips to each)."""
-    starts = []
-    for code in _CODE_STARTS:
-        start = text.find(code)
-        while start >= 0:
-            starts.append(start)
-            start = text.find(code, start + 1)
-    end = 0
-    for start in sorted(starts):
-        if start >= end:
-            match = _CODE_AMOUNT.match(text, start)
-            if match:
-                end = match.end()
-                yield match
 
 
 def _starts_word(text: str, start: int) -> bool:
