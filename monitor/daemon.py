@@ -189,7 +189,6 @@ class Daemon:
             self.deliverer.start()
             self.poller_thread = threading.Thread(target=self._poll_loop, name="poll", daemon=True)
             self._add_job(self._beat, daemon.heartbeat_every, "heartbeat")
-            self._add_job(self._check_config, daemon.reload_every, "reload")
             self._add_job(self._catalysts, CATALYSTS_EVERY, "catalysts")  # reminders, .ics
             self._install_signals()
             self._tell_systemd_ready()
@@ -201,8 +200,12 @@ class Daemon:
                 os.getpid(),
                 self.config.storage.path,
             )
-            while not self.stop.wait(0.2):
-                pass
+            # The main thread watches the config file (a signal wakes it at once: its handler
+            # sets `stop`). A job of APScheduler's every `reload_every` seconds cost the idle
+            # daemon more CPU than its polls.
+            check_config = self._guarded(self._check_config, "reload")
+            while not self.stop.wait(_wait_step(self.config.daemon.reload_every)):
+                check_config()
             self._shutdown()
             return 0
         finally:
@@ -526,6 +529,11 @@ def _exit_anyway_at(when: float) -> None:
         os._exit(0)
 
     threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()
+
+
+def _wait_step(seconds: float) -> float:
+    # Windows does not interrupt a wait for Ctrl+C: look at the stop event often there.
+    return min(seconds, 0.2) if sys.platform == "win32" else seconds
 
 
 def started_only(state: dict) -> bool:

@@ -260,3 +260,17 @@ def test_db_option_chooses_the_daemons_database(world):
         assert not (tmp_path / "biomon.db").exists()
     finally:
         assert daemon.stop() == 0
+
+
+def test_sigterm_ends_the_daemon_at_once_however_long_the_config_checks_wait(world):
+    # The main thread waits `reload_every` between looks at the config file: a signal must
+    # end that wait (it is no polling loop any more).
+    server, smtp, write, start, tmp_path = world
+    config = write()
+    config.write_text(config.read_text().replace("reload_every = 0.2", "reload_every = 60"))
+    daemon = start(config)
+    daemon.wait_log("5 new, 0 stored")
+    started = time.monotonic()
+    assert daemon.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 3
+    assert "stopped" in daemon.text()
