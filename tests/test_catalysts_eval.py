@@ -91,3 +91,10 @@ def test_the_labelled_set_does_not_regress() -> None:
     assert dev.precision >= 0.90 and dev.recall >= 0.90, dev.false_alarms + dev.misses
     assert everything.precision >= 0.85, everything.false_alarms
     assert everything.recall >= 0.85, everything.misses
+
+
+@pytest.mark.skipif(not RELEASES.exists(), reason="needs ../shared/eval-dev/releases.jsonl")
+def test_extraction_cost_is_timed_on_both_sets() -> None:
+    costs = _eval_module().extraction_cost(RELEASES, rounds=1)
+    assert list(costs) == ["whole releases (~7 KB)", "all news (6 KB of news)"]
+    assert all(0 < cost < 1 for cost in costs.values())

@@ -91,6 +91,34 @@ def test_classify_json_imports_only_the_classifier(tmp_path):
     assert "monitor.classify.engine" in names
 
 
+# What `biomon classify` must not import, whatever the format: the feed, HTTP and database
+# libraries and the modules of the commands that use them, the query language, the config's
+# rules, the writer of the rule literals' table and the catalyst extractors (only with a
+# publication day).
+CLASSIFY_NEVER = (
+    "monitor.query",
+    "monitor.rules",
+    "monitor.notify.registry",
+    "monitor.classify.catalysts",
+    "monitor.classify.outcomes",
+    "monitor.classify.make_literal_table",
+    "sqlite3",
+    "html.parser",
+    "asyncio",
+    "smtplib",
+    "email.message",
+)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_classify_without_a_config_imports_only_what_it_uses(tmp_path, fmt):
+    (tmp_path / "release.txt").write_text(RELEASE, encoding="utf-8")
+    names = imported_modules(["classify", "--format", fmt, "release.txt"], tmp_path)
+    assert heavy_in(names, allowed=("rich",) if fmt == "table" else ()) == []
+    assert [name for name in CLASSIFY_NEVER if name in names] == []
+    assert "monitor.classify.literal_table" in names
+
+
 def test_classify_table_imports_rich_and_nothing_else_heavy(tmp_path):
     (tmp_path / "release.txt").write_text(RELEASE, encoding="utf-8")
     names = imported_modules(["classify", "release.txt"], tmp_path)

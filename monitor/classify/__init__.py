@@ -120,6 +120,8 @@ def _with_catalysts(
     sections: Sections,
 ) -> Classification:
     """The classification with the release's catalysts and outcomes (none without a date)."""
+    if not published:
+        return classification  # no date (the error below, without raising it per release)
     try:
         day = date.fromisoformat((published or "")[:10])
     except ValueError:

@@ -54,9 +54,14 @@ years are named by the calendar year they end in. Everything else is calendar.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from re import _constants as sre_constants
+from re import _parser as sre_parse
 
 from ..models import Catalyst
 from .sections import (
@@ -89,6 +94,48 @@ KINDS = (
     "earnings_call",
     "other",
 )
+
+
+# --- Literal pre-tests -----------------------------------------------------------------------
+
+# A search for a pattern that ignores case costs microseconds per sentence even where nothing
+# matches (a leading \b leaves the regex engine no literal to skip to); a plain `in` test of a
+# word every match holds, on the lower-cased text, costs tens of nanoseconds and rules most of
+# them out. Three characters match an ASCII letter case-blind yet lower-case to something else
+# (the dotted and dotless i, the long s): where one occurs, every pattern is searched.
+_CASE_TRAPS = ("\u0130", "\u0131", "\u017f")
+
+
+def _lower(text: str) -> str | None:
+    """`text` lower-cased for the literal pre-tests; None where they cannot rule anything out."""
+    if not text.isascii() and any(trap in text for trap in _CASE_TRAPS):
+        return None
+    return text.lower()
+
+
+def _may_hold(lower: str | None, alternatives: tuple[tuple[tuple[str, ...], ...], ...]) -> bool:
+    """Whether the text `lower` (from `_lower`) was made of holds, for one of the alternatives, a
+    word of each of its sets."""
+    if lower is None:
+        return True
+    for sets in alternatives:
+        for words in sets:
+            for word in words:
+                if word in lower:
+                    break
+            else:
+                break  # a set without a word: not this alternative
+        else:
+            return True
+    return False
+
+
+def _holds_one(text: str, words: tuple[str, ...]) -> bool:
+    """Whether `text` holds one of `words`, case as written (for patterns that heed case)."""
+    for word in words:
+        if word in text:
+            return True
+    return False
 
 
 # --- Date expressions ------------------------------------------------------------------------
@@ -175,6 +222,97 @@ _DATE_FORMS = (
     rf"\s*(?P<y_fy>{_YEAR2}))",
 )
 _DATE = re.compile("|".join(_DATE_FORMS), re.IGNORECASE)
+
+
+def _first_characters(items: Iterable) -> tuple[set[str] | None, bool]:
+    """The ASCII characters (lower case) a match of the parsed pattern `items` can start with,
+    None for any character; and whether it can match the empty string. A superset: lookarounds
+    and case-sensitive groups rule out nothing here."""
+    found: set[str] = set()
+    for op, arg in items:
+        first: set[str] | None
+        if op is sre_constants.LITERAL:
+            first, empty = {chr(arg).lower()}, False
+        elif op is sre_constants.IN:
+            first, empty = _class_characters(arg), False
+        elif op is sre_constants.SUBPATTERN:
+            first, empty = _first_characters(arg[3])
+        elif op is sre_constants.BRANCH:
+            first, empty = set(), False
+            for branch in arg[1]:
+                branch_first, branch_empty = _first_characters(branch)
+                if branch_first is None:
+                    return None, True
+                first |= branch_first
+                empty = empty or branch_empty
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+            first, empty = _first_characters(arg[2])
+            empty = empty or arg[0] == 0
+        elif op in (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            first, empty = set(), True  # zero width
+        else:  # any character, a back reference...: anything
+            return None, True
+        if first is None:
+            return None, True
+        found |= first
+        if not empty:
+            return found, False
+    return found, True
+
+
+def _class_characters(items: list) -> set[str] | None:
+    """The ASCII characters (lower case) a parsed character class [...] matches, None for any."""
+    found: set[str] = set()
+    for op, arg in items:
+        if op is sre_constants.LITERAL:
+            found.add(chr(arg).lower())
+        elif op is sre_constants.RANGE:
+            found |= {chr(c).lower() for c in range(arg[0], min(arg[1], 127) + 1)}
+        elif op is sre_constants.CATEGORY and arg is sre_constants.CATEGORY_DIGIT:
+            found |= set("0123456789")
+        elif op is sre_constants.CATEGORY and arg is sre_constants.CATEGORY_SPACE:
+            found |= set(" \t\n\r\f\v\x1c\x1d\x1e\x1f\x85")
+        else:  # a negated class, \w...
+            return None
+    return found
+
+
+@cache
+def _form_firsts() -> tuple[set[str] | None, ...]:
+    """The characters each of `_DATE_FORMS` can start with (see `_first_characters`)."""
+    return tuple(_first_characters(sre_parse.parse(form, re.IGNORECASE))[0] for form in _DATE_FORMS)
+
+
+def _date_for(character: str) -> re.Pattern[str] | None:
+    """`_DATE` with only the forms a match can start with at `character` (an ASCII letter, lower
+    case, or digit), in the same order: the same first match, found without trying every form.
+    None where no form can; `_DATE` itself for any other character."""
+    if len(character) != 1 or character not in "abcdefghijklmnopqrstuvwxyz0123456789":
+        return _DATE
+    forms = [
+        form
+        for form, first in zip(_DATE_FORMS, _form_firsts(), strict=True)
+        if first is None or character in first
+    ]
+    return re.compile("|".join(forms), re.IGNORECASE) if forms else None
+
+
+# Built on first use: compiling them all would add a third to the import time.
+_DATE_AT: dict[str, re.Pattern[str] | None] = {}
+
+
+def _date_at(text: str, start: int) -> re.Match[str] | None:
+    """`_DATE.match(text, start)`, cheaper: only the forms that can start with text[start]."""
+    character = text[start : start + 1]
+    if not character.isascii():
+        return _DATE.match(text, start)
+    character = character.lower()
+    if character in _DATE_AT:
+        pattern = _DATE_AT[character]
+    else:
+        pattern = _DATE_AT[character] = _date_for(character)
+    return pattern.match(text, start) if pattern is not None else None
+
 
 _QNUM = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 _HNUM = {"first": 1, "1st": 1, "front": 1, "second": 2, "2nd": 2, "back": 2, "latter": 2}
@@ -269,19 +407,19 @@ def _relative_year(word: str, published: date) -> int:
 
 def _resolve(m: re.Match[str], published: date, fiscal_end: int | None) -> _Window | None:
     """The window a date expression names, or None where it names none we can place."""
-    g = m.groupdict()
+    g = m.group  # a few groups by name: far cheaper than groupdict()'s hundred
     kind = m.lastgroup
     this_year = published.year
     if kind == "day":
-        month_text = g["d_mon"]
+        month_text = g("d_mon")
         if month_text.islower():  # "may 15" is no date; real month names are capitalised
             return None
-        year, yearless = _year(g["d_year"], this_year)
-        month, day = _month_number(month_text), int(g["d_day"])
-        month2 = _month_number(g["d_mon2"]) if g["d_mon2"] else month
+        year, yearless = _year(g("d_year"), this_year)
+        month, day = _month_number(month_text), int(g("d_day"))
+        month2 = _month_number(g("d_mon2")) if g("d_mon2") else month
         try:
             start = date(year, month, day)
-            end = date(year + (month2 < month), month2, int(g["d_day2"])) if g["d_day2"] else start
+            end = date(year + (month2 < month), month2, int(g("d_day2"))) if g("d_day2") else start
         except ValueError:
             return None
         if end < start:
@@ -289,62 +427,62 @@ def _resolve(m: re.Match[str], published: date, fiscal_end: int | None) -> _Wind
         return _Window(start, end, "day" if start == end else "days", yearless)
     if kind == "eday":
         try:
-            day = date(int(g["e_year"]), _month_number(g["e_mon"]), int(g["e_day"]))
+            day = date(int(g("e_year")), _month_number(g("e_mon")), int(g("e_day")))
         except ValueError:
             return None
         return _Window(day, day, "day")
     if kind == "month":
-        if g["m_mon"] == "may":
+        if g("m_mon") == "may":
             return None
-        return _part_of_month(int(g["m_year"]), _month_number(g["m_mon"]), _part(g["m_part"]))
+        return _part_of_month(int(g("m_year")), _month_number(g("m_mon")), _part(g("m_part")))
     if kind == "monly":
-        if g["mo_mon"] == "may" or g["mo_mon"].islower():
+        if g("mo_mon") == "may" or g("mo_mon").islower():
             return None
-        window = _part_of_month(this_year, _month_number(g["mo_mon"]), _part(g["mo_part"]))
+        window = _part_of_month(this_year, _month_number(g("mo_mon")), _part(g("mo_part")))
         return _Window(window.start, window.end, window.precision, True)
     if kind == "fq":
-        number = g["fq_n1"] or g["fq_n2"] or g["fq_n3"]
-        word = g["fq_w1"] or g["fq_w2"]
+        number = g("fq_n1") or g("fq_n2") or g("fq_n3")
+        word = g("fq_w1") or g("fq_w2")
         quarter = int(number) if number else _QNUM[word.lower()]
-        year, _ = _year(g["fq_y1"] or g["fq_y2"] or g["fq_y3"], this_year)
+        year, _ = _year(g("fq_y1") or g("fq_y2") or g("fq_y3"), this_year)
         return _quarter(year, quarter, None, fiscal_end or 12)
     if kind == "qc":
-        quarter = int(g["qc_n"] or g["qc_n2"])
-        year, yearless = _year(g["qc_y"], this_year)
-        window = _quarter(year, quarter, _part(g["qc_part"]))
+        quarter = int(g("qc_n") or g("qc_n2"))
+        year, yearless = _year(g("qc_y"), this_year)
+        window = _quarter(year, quarter, _part(g("qc_part")))
         return _Window(window.start, window.end, window.precision, yearless)
     if kind == "qw":
-        first = _QNUM[g["qw_1"].lower()]
-        if g["qw_rel"]:
-            year, yearless = _relative_year(g["qw_rel"], published), False
+        first = _QNUM[g("qw_1").lower()]
+        if g("qw_rel"):
+            year, yearless = _relative_year(g("qw_rel"), published), False
         else:
-            year, yearless = _year(g["qw_y"], this_year)
-        fiscal = "fiscal" in ((g["qw_cal"] or "") + (g["qw_cal2"] or "")).lower()
+            year, yearless = _year(g("qw_y"), this_year)
+        fiscal = "fiscal" in ((g("qw_cal") or "") + (g("qw_cal2") or "")).lower()
         end_month = (fiscal_end or 12) if fiscal else 12
-        window = _quarter(year, first, _part(g["qw_part"]), end_month)
-        if g["qw_2"]:
-            second = _quarter(year, _QNUM[g["qw_2"].lower()], None, end_month)
+        window = _quarter(year, first, _part(g("qw_part")), end_month)
+        if g("qw_2"):
+            second = _quarter(year, _QNUM[g("qw_2").lower()], None, end_month)
             if second.end < window.start:
                 return None
             window = _Window(window.start, second.end, "range")
         return _Window(window.start, window.end, window.precision, yearless)
     if kind == "qr":
-        word = " ".join(g["qr_w"].lower().split())
+        word = " ".join(g("qr_w").lower().split())
         current = (published.month - 1) // 3 + 1
         quarter = current + (0 if word in ("this", "the current") else 1)
         year = this_year + (quarter - 1) // 4
         return _quarter(year, (quarter - 1) % 4 + 1, None)
     if kind in ("hw", "hc"):
         if kind == "hw":
-            half = _HNUM[g["hw_n"].lower()]
-            if g["hw_rel"]:
-                year, yearless = _relative_year(g["hw_rel"], published), False
+            half = _HNUM[g("hw_n").lower()]
+            if g("hw_rel"):
+                year, yearless = _relative_year(g("hw_rel"), published), False
             else:
-                year, yearless = _year(g["hw_y"], this_year)
-            part = _part(g["hw_part"])
+                year, yearless = _year(g("hw_y"), this_year)
+            part = _part(g("hw_part"))
         else:
-            half = int(g["hc_n"] or g["hc_n2"])
-            year, yearless = _year(g["hc_y"], this_year)
+            half = int(g("hc_n") or g("hc_n2"))
+            year, yearless = _year(g("hc_y"), this_year)
             part = None
         first = 1 if half == 1 else 7
         if part in ("early", "late"):
@@ -354,45 +492,45 @@ def _resolve(m: re.Match[str], published: date, fiscal_end: int | None) -> _Wind
         start, end = _month_span(year, first, first + 5)
         return _Window(start, end, "half", yearless)
     if kind == "season":
-        first, last = _SEASONS[g["s_w"].lower()]
-        start, end = _month_span(int(g["s_y"]), first, last)
+        first, last = _SEASONS[g("s_w").lower()]
+        start, end = _month_span(int(g("s_y")), first, last)
         return _Window(start, end, "season")
     if kind == "ya":
-        year, yearless = _year(g["ya_y"], this_year)
-        part = "mid" if "mid" in g["ya_w"].lower() else "end"
+        year, yearless = _year(g("ya_y"), this_year)
+        part = "mid" if "mid" in g("ya_w").lower() else "end"
         window = _part_of_year(year, part)
         return _Window(window.start, window.end, window.precision, yearless)
     if kind == "yp":
-        word = " ".join(g["yp_w"].lower().split())
+        word = " ".join(g("yp_w").lower().split())
         if word in ("ye", "eoy"):
             part = "end"
         elif "part" in word:
             part = "early" if "first" in word else "late"
         else:
             part = _part(word) or word
-        if g["yp_rel"]:
-            year = _relative_year(g["yp_rel"], published)
+        if g("yp_rel"):
+            year = _relative_year(g("yp_rel"), published)
         else:
-            year, _ = _year(g["yp_y"], this_year)
+            year, _ = _year(g("yp_y"), this_year)
         return _part_of_year(year, part)
     if kind == "yr":
-        later = (g["yr_later"] or "").lower()
+        later = (g("yr_later") or "").lower()
         if later.startswith("earlier"):
             return None
-        year = _relative_year(g["yr_w"], published)
+        year = _relative_year(g("yr_w"), published)
         if later and year == this_year:
             return _Window(published, date(year, 12, 31), "year")
         return _Window(date(year, 1, 1), date(year, 12, 31), "year")
     if kind == "y":
-        if g["y_fis"]:
-            year, _ = _year(g["y_fy"], this_year)
+        if g("y_fis"):
+            year, _ = _year(g("y_fy"), this_year)
             fiscal = True
         else:
-            year, fiscal = int(g["y_y"]), (g["y_cal"] or "").lower() == "fiscal"
+            year, fiscal = int(g("y_y")), (g("y_cal") or "").lower() == "fiscal"
         if fiscal and fiscal_end and fiscal_end != 12:
             start, end = _month_span(year - 1, fiscal_end + 1, fiscal_end + 12)
             return _Window(start, end, "year")
-        prep = " ".join((g["y_prep"] or "").lower().split())
+        prep = " ".join((g("y_prep") or "").lower().split())
         if prep == "later in" and year == this_year:
             return _Window(published, date(year, 12, 31), "year")
         return _Window(date(year, 1, 1), date(year, 12, 31), "year")
@@ -421,14 +559,28 @@ class _Date:
 # Found first with a few plain scans (each fast: a literal or a small set of first characters),
 # then the full grammar is tried only at the few word starts before each: far faster than
 # running the grammar's alternatives at every position of the text.
-_ANCHOR_SCANS = (
-    re.compile(r"(?:19|20)\d\d(?!\d)"),
-    re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"),
+# The scans, plainly: on the text (?:19|20)\d\d(?!\d) and Jan|Feb|...|Dec (a month name, not
+# "Market"); on the lower-cased text year|quarter|half|fiscal|fy and q/?[1-4]|[1-4][qh]|h[12].
+# Scans for a set of first characters step through the text at a few nanoseconds a character,
+# and lower-casing it costs as much: `_anchors` finds the same places with scans that each start
+# with one literal character (the regex engine skips ahead to it as fast as memchr) and both
+# cases spelled out, then works out what the plain scans make of the few places found.
+_YEAR_SCANS = (re.compile(r"1(?=9\d\d(?!\d))"), re.compile(r"2(?=0\d\d(?!\d))"))
+_MONTH_SCAN = re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
+_LETTER_SCANS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"y(?=[eE][aA][rR])",
+        r"Y(?=[eE][aA][rR])",
+        r"q",
+        r"Q",
+        r"h(?:(?=[aA][lL][fF]|[12])|(?<=[1-4]h))",
+        r"H(?:(?=[aA][lL][fF]|[12])|(?<=[1-4]H))",
+        r"f(?=[iI][sS][cC][aA][lL]|[yY])",
+        r"F(?=[iI][sS][cC][aA][lL]|[yY])",
+    )
 )
-_ANCHOR_SCANS_LOWER = (  # on the lower-cased text
-    re.compile(r"year|quarter|half|fiscal|fy"),
-    re.compile(r"q/?[1-4]|[1-4][qh]|h[12]"),
-)
+_ONE_TO_FOUR = frozenset("1234")
 _MONTH_TAIL = re.compile(r"[a-z]*")
 _MONTH_WORDS = frozenset(
     "jan january feb february mar march apr april may jun june jul july aug august sep sept "
@@ -445,50 +597,128 @@ _STARTERS = frozenset(
 )
 
 
+def _starter_slices() -> frozenset[str]:
+    """The three characters from a word start (two at the end of the text) that lower-cased and
+    stripped of " ,.-" at the end are a starter: each starter in every mix of cases, a
+    two-letter one followed by any of " ,.-" or by nothing. (No other character lower-cases to
+    a letter of theirs but the Kelvin sign to "k", which none holds, and the dotted capital I to
+    two characters.)"""
+    found: set[str] = set()
+    for starter in _STARTERS:
+        spellings = [""]
+        for character in starter:
+            spellings = [s + c for s in spellings for c in {character, character.upper()}]
+        for spelling in spellings:
+            found.add(spelling)
+            if len(spelling) == 2:
+                found.update(spelling + end for end in " ,.-")
+    return frozenset(found)
+
+
+_STARTER_SLICES = _starter_slices()
+
+
 def _anchors(text: str) -> list[int]:
+    """Where a date expression may be: what the scans above find, in order."""
     found: list[int] = []
-    for scan in _ANCHOR_SCANS:
+    for scan in _YEAR_SCANS:
         for match in scan.finditer(text):
             at = match.start()
-            if at and text[at - 1].isalnum():
-                continue
-            if scan is _ANCHOR_SCANS[1]:  # a month name, not "Market" or "Decision"
-                word = match.group() + _MONTH_TAIL.match(text, match.end()).group()
-                if word.lower() not in _MONTH_WORDS:
-                    continue
-            found.append(at)
-    lower = text.lower()
-    if len(lower) == len(text):
-        for scan in _ANCHOR_SCANS_LOWER:
-            for match in scan.finditer(lower):
-                at = match.start()
-                if at and lower[at - 1].isalpha() and match.group()[0] not in "yqh":
-                    continue
+            if not (at and text[at - 1].isalnum()):
                 found.append(at)
+    for match in _MONTH_SCAN.finditer(text):
+        at = match.start()
+        if at and text[at - 1].isalnum():
+            continue
+        # a month name, not "Market" or "Decision"
+        word = match.group() + _MONTH_TAIL.match(text, match.end()).group()
+        if word.lower() in _MONTH_WORDS:
+            found.append(at)
+    if "\u0130" not in text:  # lower-casing keeps every character in its place
+        words, codes = _letter_anchors(text)
+        for at in _first_of_overlapping(words) + _first_of_overlapping(codes):
+            # after a letter "fiscal", "fy" and "3q" are none ("FY" in "EFY")
+            if at and text[at - 1].isalpha() and text[at] in "fF1234":
+                continue
+            found.append(at)
     found.sort()
     return found
 
 
+def _letter_anchors(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(start, length) of every place the lower-case scans could match: the words (year,
+    quarter, half, fiscal, fy) and the codes (q1, q/1, 1q, 1h, h1)."""
+    words: list[tuple[int, int]] = []
+    codes: list[tuple[int, int]] = []
+    for scan in _LETTER_SCANS:
+        for match in scan.finditer(text):
+            at = match.start()
+            letter = text[at]
+            if letter in "yY":
+                words.append((at, 4))
+                continue
+            if letter in "fF":
+                words.append((at, 6 if text[at + 1 : at + 6].lower() == "iscal" else 2))
+                continue
+            after = text[at + 1 : at + 2]
+            if letter in "qQ":
+                if text[at + 1 : at + 7].lower() == "uarter":
+                    words.append((at, 7))
+                elif after in _ONE_TO_FOUR:
+                    codes.append((at, 2))
+                elif after == "/" and text[at + 2 : at + 3] in _ONE_TO_FOUR:
+                    codes.append((at, 3))
+            else:  # h, H
+                if text[at + 1 : at + 4].lower() == "alf":
+                    words.append((at, 4))
+                elif after == "1" or after == "2":
+                    codes.append((at, 2))
+            if at and text[at - 1] in _ONE_TO_FOUR:
+                codes.append((at - 1, 2))
+    return words, codes
+
+
+def _first_of_overlapping(spans: list[tuple[int, int]]) -> list[int]:
+    """The starts a scan finds: from left to right, each match past the end of the last."""
+    spans.sort()
+    starts: list[int] = []
+    covered = 0
+    for start, length in spans:
+        if start >= covered:
+            starts.append(start)
+            covered = start + length
+    return starts
+
+
 def _date_matches(text: str) -> list[re.Match[str]]:
+    """The date expressions of `text`: at each anchor, the first match from a word start at
+    most `_LOOK_BACK` characters before it (or from the anchor) that runs past the anchor."""
     found: list[re.Match[str]] = []
     covered = 0
-    for at in _anchors(text):
+    starters: list[int] = []  # the word starts a date expression can begin at, before `scanned`
+    scanned = 0
+    tried: dict[int, re.Match[str] | None] = {}  # windows overlap: each start is tried once
+    for at in _anchors(text):  # in order
         if at < covered:
             continue
-        starts = [
-            m.start()
-            for m in _WORD_START.finditer(text, max(covered, at - _LOOK_BACK), at)
-            if text[m.start() : m.start() + 3].lower().rstrip(" ,.-") in _STARTERS
-            or text[m.start()].isdigit()
-        ]
-        starts.append(at)
-        for start in starts:
-            match = _DATE.match(text, start)
+        low = max(covered, at - _LOOK_BACK)
+        for m in _WORD_START.finditer(text, max(low, scanned), at):
+            start = m.start()
+            if text[start : start + 3] in _STARTER_SLICES or text[start].isdigit():
+                starters.append(start)
+        scanned = at
+        for start in (*starters[bisect_left(starters, low) :], at):
+            match = tried.get(start, _UNTRIED)
+            if match is _UNTRIED:
+                match = tried[start] = _date_at(text, start)
             if match and match.end() > at:
                 found.append(match)
                 covered = match.end()
                 break
     return found
+
+
+_UNTRIED = object()
 
 
 def _dates(sentence: str, published: date, fiscal: _Fiscal) -> list[_Date]:
@@ -551,6 +781,19 @@ _AS_PLANNED = re.compile(
     r"\b(?:target(?:ed)?|goal)\s+(?:action\s+)?date\b",
     _I,
 )
+_AS_PLANNED_WORDS = (
+    (("planned", "expected", "anticipated", "scheduled", "guided", "projected"),),
+    (("date",), ("target", "goal")),
+)
+
+
+def _as_planned_out(text: str) -> str:
+    """`text` with the looks back ("as planned") and the names of dates blanked out."""
+    if not _may_hold(_lower(text), _AS_PLANNED_WORDS):
+        return text
+    return _AS_PLANNED.sub(" ", text)
+
+
 # "The PDUFA date was September 15": the clause puts the date in the past.
 _WAS = re.compile(r"\b(?:was|were|had\s+been)\s+(?:on\s+|in\s+)?(?:the\s+)?$", _I)
 # A date that no longer holds: "originally expected in Q1", "extended from March 15, 2026".
@@ -559,6 +802,13 @@ _STALE = re.compile(
     r"(?:\s+\S+){0,5}\s*|\b(?:was|were|had\s+been)\s+(?:\w+\s+)?(?:expected|anticipated|"
     r"scheduled|planned|guided|projected|set|due)\b(?:\s+\S+){0,5}\s*|\bfrom\s+(?:the\s+)?)$",
     _I,
+)
+_STALE_WORDS = (
+    (("original", "previous", "initial", "former", "from"),),
+    (
+        ("was", "were", "been"),
+        ("expected", "anticipated", "scheduled", "planned", "guided", "projected", "set", "due"),
+    ),
 )
 # "open until May 22", "expires on": the end of a state, no event (but "not until Q3": at Q3).
 _UNTIL = re.compile(r"\b(?:until|till|through|thru|expir\w*(?:\s+on)?)\s+(?:the\s+)?$", _I)
@@ -589,12 +839,17 @@ _PERIOD_BEFORE = re.compile(
     r"\bresults\s+(?:for|of)\s+(?:the\s+|its\s+)?|\bas\s+of\s+)$",
     _I,
 )
+_PERIOD_BEFORE_WORDS = (
+    (("end", "revenue", "sales", "loss", "income", "earnings", "cash", "expenses", "results"),),
+    (("as",), ("of",)),
+)
 # Forward-looking-statement legalese that sits among the news without a heading.
 _LEGALESE = re.compile(
     r"forward[\s-]+looking|safe\s+harbor|risks?\s+and\s+uncertaint|undue\s+reliance|"
     r"Private\s+Securities\s+Litigation|cautionary\s+(?:note|statement)",
     _I,
 )
+_LEGALESE_WORDS = ((("forward", "harbor", "uncertaint", "undue", "litigation", "cautionary"),),)
 # "Anticipated milestones:", "2026 outlook": the lines that follow list plans without verbs.
 _MILESTONE_HEADING = re.compile(
     r"(?:upcoming|anticipated|expected|planned|near[\s-]term|key|future|remaining|\d{4})\s+"
@@ -749,12 +1004,66 @@ _KIND_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
-_KIND_RE = tuple((kind, re.compile("|".join(forms), _I)) for kind, forms in _KIND_PATTERNS)
+# What every match of a kind's patterns holds, lower case (see `_may_hold`): one of several
+# alternatives, each some sets of words with a word of each set in the text.
+_KIND_WORDS: dict[str, tuple[tuple[tuple[str, ...], ...], ...]] = {
+    "pdufa": ((("ufa", "user"),), (("date",), ("target", "goal", "action"))),
+    "adcom": (
+        (("advisory",), ("committee",)),
+        (("ad",), ("com",)),
+        (("odac",),),
+        (("panel",), ("meeting", "review")),
+    ),
+    "first_patient": ((("first", "dosing", "treating", "infusion", "receiving"),),),
+    "enrollment_complete": ((("enrol", "randomi", "recruitment", "accrual", "last"),),),
+    "interim_data": ((("interim", "data", "results", "readout"),),),
+    "topline": ((("line", "read", "data", "results"),),),
+    "submission": ((("submi", "fil"),),),
+    "regulatory_decision": ((("approv", "decision", "opinion", "action", "clearance", "chmp"),),),
+    "earnings_call": ((("results", "earnings"),),),
+    "other": (
+        (("holders", "webcast", "teleconference", "webinar", "fireside"),),
+        (("annual",), ("meeting",)),
+        (("call",), ("conference", "earnings")),
+        (("kol", "investor", "analyst", "r&d"),),
+        (("meeting",), ("phase", "pre", "type", "scientific")),
+        (("meet",), ("fda", "ema", "agency", "regulators")),
+        (("complet", "conclu"), ("trial", "study")),
+    ),
+    "presentation": (
+        (
+            (
+                "present",
+                "poster",
+                "session",
+                "abstract",
+                "breaking",
+                "meeting",
+                "congress",
+                "symposium",
+                "conference",
+                "summit",
+            ),
+        ),
+    ),
+    "trial_start": ((("trial", "stud", "enrol", "recruit", "accrual", "program", "initiation"),),),
+}
+_KIND_RE = tuple(
+    (kind, re.compile("|".join(forms), _I), _KIND_WORDS[kind]) for kind, forms in _KIND_PATTERNS
+)
 # Read only where nothing more telling is near: a launch follows an approval ("approval and
 # launch by early 2019"), and "the meeting" names the meeting the release is about.
 _WEAK_KIND_RE = (
-    ("other", re.compile(r"\b(?:commercial\s+)?launch|\bthe\s+meeting\b", _I)),
-    ("topline", re.compile(r"\b(?:data|results|read[\s-]?outs?|read\s+out)\b", _I)),
+    (
+        "other",
+        re.compile(r"\b(?:commercial\s+)?launch|\bthe\s+meeting\b", _I),
+        ((("launch", "meeting"),),),
+    ),
+    (
+        "topline",
+        re.compile(r"\b(?:data|results|read[\s-]?outs?|read\s+out)\b", _I),
+        ((("data", "results", "read"),),),
+    ),
 )
 # Where two readings overlap, the more specific one wins ("first cohort ... will begin" is a
 # first patient, "complete enrollment in the study" an enrolment completion).
@@ -813,6 +1122,9 @@ _APPLICATION_FOR = re.compile(
     r"\b(?:NDA|BLA|MAA|sNDA|sBLA|IND|CTA|[Aa]pplication|[Aa]pproval)\s+(?:for|of)\s+"
     r"([A-Za-z][\w-]{3,})(?=[\s,.;:)]|$)"
 )
+# What every match of _MARKED and _APPLICATION_FOR holds (case as written).
+_MARKED_WORDS = ("™", "®", "(R)", "TM")
+_APPLICATION_FOR_WORDS = ("NDA", "BLA", "MAA", "IND", "CTA", "pplication", "pproval")
 _NOT_PROGRAM = frozenset(
     "the its our their this that these a an use treatment patients marketing priority "
     "accelerated full conditional review clinical additional".split()
@@ -836,12 +1148,17 @@ _NOT_TRIAL = frozenset(
 
 
 def _programs(text: str) -> list[tuple[int, str]]:
-    found = [(m.start(), m.group(1)) for m in _MARKED.finditer(text)]
-    found += [
-        (m.start(1), m.group(1))
-        for m in _APPLICATION_FOR.finditer(text)
-        if m.group(1).lower() not in _NOT_PROGRAM
-    ]
+    found = (
+        [(m.start(), m.group(1)) for m in _MARKED.finditer(text)]
+        if _holds_one(text, _MARKED_WORDS)
+        else []
+    )
+    if _holds_one(text, _APPLICATION_FOR_WORDS):
+        found += [
+            (m.start(1), m.group(1))
+            for m in _APPLICATION_FOR.finditer(text)
+            if m.group(1).lower() not in _NOT_PROGRAM
+        ]
     found += [
         (m.start(), m.group()) for m in _INN.finditer(text) if m.group().lower() not in _NOT_INN
     ]
@@ -923,7 +1240,9 @@ def extract_catalysts(
     found: list[Catalyst] = []
     for sentence, zone, position in release.candidate_sentences():
         dates = _dates(sentence, published, release.fiscal)
-        if not dates or _LEGALESE.search(sentence):
+        if not dates or (
+            _may_hold(_lower(sentence), _LEGALESE_WORDS) and _LEGALESE.search(sentence)
+        ):
             continue
         for index in range(len(dates)):
             catalyst = _catalyst(sentence, dates, index, release, zone, position)
@@ -957,12 +1276,16 @@ class _Release:
                 sentences += [(s, SUBHEAD, position) for s in split_sentences(line)]
         body = self.text[self.body_start : self.news_end]
         seen: set[int] = set()
+        block_spans: dict[int, list[tuple[int, int]]] = {}
         for start in self._upcoming(body):
             block_start = body.rfind("\n\n", 0, start)
             block_start = 0 if block_start < 0 else block_start + 2
             block_end = body.find("\n\n", start)
             block = body[block_start : block_end if block_end >= 0 else len(body)]
-            for a, b in _sentence_spans(block):
+            spans = block_spans.get(block_start)
+            if spans is None:  # a paragraph with several dates is cut once
+                spans = block_spans[block_start] = _sentence_spans(block)
+            for a, b in spans:
                 if a <= start - block_start < b and block_start + a not in seen:
                     seen.add(block_start + a)
                     sentence = " ".join(_BULLET.sub("", block[a:b]).split())
@@ -1071,11 +1394,18 @@ def _catalyst(
         stop = re.search(r"[;,]|\s(?:and|while|but|whereas)\s", rest)
     right = rest[: stop.start()] if stop else rest
     tail = left[-80:]
-    if _PERIOD_AFTER.match(after) or _PERIOD_BEFORE.search(tail):
+    lower_tail = _lower(tail)
+    if _PERIOD_AFTER.match(after) or (
+        _may_hold(lower_tail, _PERIOD_BEFORE_WORDS) and _PERIOD_BEFORE.search(tail)
+    ):
         return None  # "first quarter 2026 results", "the quarter ended June 30": a period
     if _UNTIL.search(tail) and not _NOT.search(left):
         return None  # "voting will be open until May 22": the end of a state, not an event
-    if _STALE.search(tail) and (_CHANGE.search(sentence) or not tail.rstrip().endswith("from")):
+    if (
+        _may_hold(lower_tail, _STALE_WORDS)
+        and _STALE.search(tail)
+        and (_CHANGE.search(sentence) or not tail.rstrip().endswith("from"))
+    ):
         return None  # "originally expected in", "extended ... from March 15": no longer holds
     if _WAS.search(tail):
         return None
@@ -1087,9 +1417,9 @@ def _catalyst(
         if not window.yearless:
             return None  # over before the release: not upcoming
         window, rolled = window.shifted(1), True  # "the first quarter", said in November
-    plain = _AS_PLANNED.sub(" ", left)
+    plain = _as_planned_out(left)
     cue = bool(_CUE.search(plain)) or (
-        len(left.split()) <= 3 and bool(_CUE.search(_AS_PLANNED.sub(" ", right)))
+        len(left.split()) <= 3 and bool(_CUE.search(_as_planned_out(right)))
     )
     if not cue and not (zone == BODY and release.under_milestone_heading(position)):
         if rolled or window.yearless:
@@ -1125,18 +1455,22 @@ def _kind(left: str, right: str, sentence: str, headline: str, whole_left: str) 
     it, else anywhere before it in the sentence ("Topline data, previously expected in 1H 2026,
     are now expected in 2H 2026")."""
     hits: list[tuple[int, int, str]] = []  # (start, end, kind) in the left context
-    for kind, pattern in _KIND_RE:
-        for match in pattern.finditer(left):
-            hits.append((match.start(), match.end(), kind))
+    lower = _lower(left)
+    for kind, pattern, words in _KIND_RE:
+        if _may_hold(lower, words):
+            for match in pattern.finditer(left):
+                hits.append((match.start(), match.end(), kind))
     if not hits and len(left.split()) <= 3:  # "In the second half of 2026, we plan to ..."
-        for kind, pattern in _KIND_RE:
-            match = pattern.search(right)
+        lower_right = _lower(right)
+        for kind, pattern, words in _KIND_RE:
+            match = pattern.search(right) if _may_hold(lower_right, words) else None
             if match:
                 hits.append((-match.start(), -match.start() + 1, kind))
     if not hits:
         weak = [
             (match.end(), kind)
-            for kind, pattern in _WEAK_KIND_RE
+            for kind, pattern, words in _WEAK_KIND_RE
+            if _may_hold(lower, words)
             for match in pattern.finditer(left)
         ]
         if weak:

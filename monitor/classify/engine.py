@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import tags
-from .literals import required_literals
+from .literals import literals_of
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence
 
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -22,7 +22,11 @@ Search = Callable[[str], "re.Match[str] | None"]
 class Clause:
     """Regexes that must all match one sentence; the first one's match gives the position."""
 
-    patterns: tuple[re.Pattern[str], ...]
+    # The regexes as compiled: those that need the original case (`cased`) as written and
+    # compiled ignoring case, the rest lowercased, compiled as they are and searching the
+    # lowercased sentence. Each is compiled when a sentence first gets as far as searching it
+    # (most never do in a short run: `biomon classify FILE` starts faster).
+    sources: tuple[str, ...]
     cased: tuple[bool, ...]  # True: the pattern needs the original case (searches `text`)
     # Trigger stems named in the regexes: with none of them in the sentence the clause cannot
     # match, so it is not run. None: always run.
@@ -33,33 +37,80 @@ class Clause:
     steps: tuple[tuple[Search, bool, tuple[tuple[str, ...], ...] | None], ...] = field(
         init=False, compare=False, repr=False
     )
+    # The literal sets of every step, in order, each as (cased, literals, atoms, exact): `atoms`
+    # are words, or parts of words, one of which any literal of the set holds (None: a literal
+    # has no letters or digits), so that a sentence whose words hold none of them (a set test
+    # on TagRules.stems_in) lacks every literal; `exact` when the atoms are the literals.
+    checks: tuple[tuple[bool, tuple[str, ...], frozenset[str] | None, bool], ...] = field(
+        init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         # The first pattern's literals are tested on every sentence that passes the gate, the
         # others' only when the first's are there: they may be more.
         steps = tuple(
-            (pattern.search, cased, None if cased else required_literals(pattern, 100 if i else 40))
-            for i, (pattern, cased) in enumerate(zip(self.patterns, self.cased, strict=True))
+            (_LazySearch(self, i), cased, None if cased else literals_of(*key))
+            for i, (cased, key) in enumerate(zip(self.cased, self._keys(), strict=True))
         )
         object.__setattr__(self, "steps", steps)
+        checks = tuple(
+            (cased, literals, *_atoms(literals))
+            for _, cased, required in steps
+            for literals in required or ()
+        )
+        object.__setattr__(self, "checks", checks)
+
+    def atoms(self) -> frozenset[str]:
+        """Every atom of this clause's literal sets (see `checks`)."""
+        return frozenset().union(*(atoms for _, _, atoms, _ in self.checks if atoms))
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The compiled regexes."""
+        pairs = zip(self.sources, self.cased, strict=True)
+        return tuple(_compiled(source, cased) for source, cased in pairs)
+
+    def literal_keys(self) -> list[tuple[str, int, int, int]]:
+        """The literals.TABLE keys of the patterns that search the lowercased sentence."""
+        return [key for key, cased in zip(self._keys(), self.cased, strict=True) if not cased]
+
+    def _keys(self) -> list[tuple[str, int, int, int]]:
+        return [(source, 0, 100 if i else 40, 3) for i, source in enumerate(self.sources)]
+
+    def _compile_step(self, index: int) -> Search:
+        """Compile pattern `index`, put its search in `steps` in place of the stand-in."""
+        search = _compiled(self.sources[index], self.cased[index]).search
+        steps = list(self.steps)
+        _, cased, required = steps[index]
+        steps[index] = (search, cased, required)
+        object.__setattr__(self, "steps", tuple(steps))
+        return search
 
     def match(self, text: str, lower: str, present: frozenset[str] | None = None) -> int | None:
-        """Start of the match in the sentence (`lower` is `text` lowercased), or None."""
+        """Start of the match in the sentence (`lower` is `text` lowercased), or None.
+
+        `present`: the sentence's TagRules.stems_in(lower), of the rules this clause is in.
+        """
         if self.gate is not None and present is not None and self.gate.isdisjoint(present):
             return None
-        return self.find(text, lower)
+        return self.find(text, lower, present)
 
-    def find(self, text: str, lower: str) -> int | None:
+    def find(self, text: str, lower: str, present: frozenset[str] | None = None) -> int | None:
         """`match` without the gate test."""
-        for _, cased, required in self.steps:
-            if required is not None:
-                target = text if cased else lower
-                for literals in required:  # holds_each(target, required), inlined: hot
-                    for literal in literals:
-                        if literal in target:
-                            break
-                    else:
-                        return None
+        # Atoms are only known in a set from TagRules.stems_in, which holds ATOMS_KNOWN ("").
+        words = present if present is not None and "" in present else None
+        for cased, literals, atoms, exact in self.checks:
+            if words is not None and atoms is not None:
+                if atoms.isdisjoint(words):
+                    return None  # no word holds an atom: no literal is there
+                if exact:
+                    continue
+            target = text if cased else lower
+            for literal in literals:  # holds_each(target, (literals,)), inlined: hot
+                if literal in target:
+                    break
+            else:
+                return None
         start = None
         for search, cased, _ in self.steps:
             found = search(text if cased else lower)
@@ -67,6 +118,47 @@ class Clause:
                 return None
             start = found.start() if start is None else start
         return start
+
+
+_ALNUM_RUN = re.compile(r"[a-z0-9]+")
+# In every set TagRules.stems_in gives (no stem or atom is empty): its atoms are there too.
+ATOMS_KNOWN = frozenset({""})
+_MIN_ATOM = 3  # atoms are longer (measured: 2 and 4 are slower)
+
+
+def _atoms(literals: tuple[str, ...]) -> tuple[frozenset[str] | None, bool]:
+    """The atoms of a literal set and whether they are the literals (see Clause.checks).
+
+    A literal's longest run of letters and digits ("sale" of "sale ") lies, wherever the
+    literal is in a sentence, inside one word of it (TagRules.stems_in finds the atoms that
+    are in some word).
+    """
+    atoms = set()
+    for literal in literals:
+        runs = _ALNUM_RUN.findall(literal)
+        atom = max(runs, key=len, default="")
+        if len(atom) <= _MIN_ATOM:
+            # No atom; or a short one ("in", "co", "for") that most sentences hold, which
+            # would rule little out and make every set stems_in gives bigger.
+            return None, False
+        atoms.add(atom)
+    return frozenset(atoms), all(_ALNUM_RUN.fullmatch(literal) for literal in literals)
+
+
+class _LazySearch:
+    """Stands in for a clause pattern's search until first called: compiles it then."""
+
+    __slots__ = ("clause", "index")
+
+    def __init__(self, clause: Clause, index: int) -> None:
+        self.clause, self.index = clause, index
+
+    def __call__(self, text: str) -> re.Match[str] | None:
+        return self.clause._compile_step(self.index)(text)
+
+
+def _compiled(source: str, cased: bool) -> re.Pattern[str]:
+    return re.compile(source, re.IGNORECASE) if cased else re.compile(source)
 
 
 @dataclass(frozen=True)
@@ -108,23 +200,26 @@ class TagRule:
             position = first_match(mentions, text, lower, present, earliest=True)
             if position is None:
                 position = first_match(self.event, text, lower, present, earliest=True)
-            if position is None or first_match(self.veto, text, lower) is not None:
+            if position is None or first_match(self.veto, text, lower, present) is not None:
                 return None
             return position
         if sentence.zone != LEAD and not self.deep:
             return None
         if self.strong and not sentence.dated_before:
             position = first_match(self.strong, text, lower, present)
-            if position is not None and first_match(self.veto, text, lower) is None:
+            if position is not None and first_match(self.veto, text, lower, present) is None:
                 return position
         if (sentence.quoted and "quote" in self.shared) or (
             sentence.dated_before and "dated" in self.shared
         ):
             return None
         position = first_match(self.event, text, lower, present)
-        if position is None or first_match(self.veto, text, lower) is not None:
+        if position is None or first_match(self.veto, text, lower, present) is not None:
             return None
-        if any(first_match(shared.get(name, ()), text, lower) is not None for name in self.shared):
+        if any(
+            first_match(shared.get(name, ()), text, lower, present) is not None
+            for name in self.shared
+        ):
             return None
         return position
 
@@ -139,21 +234,44 @@ class TagRules:
 
     rules: tuple[TagRule, ...]
     shared: tuple[tuple[str, tuple[Clause, ...]], ...]
-    # word, and whitespace-separated token ("(nasdaq:"), -> the trigger stems it carries;
-    # filled as they are met (caches: same answers)
+    # word, and whitespace-separated token ("(nasdaq:"), -> the trigger stems and atoms it
+    # carries; filled as they are met (caches: same answers). Each instance has its own.
     _word_stems: dict[str, frozenset[str]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
     _token_stems: dict[str, frozenset[str]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+    # What a word is looked up for: trigger stems ("licen": any word holding it) and the
+    # clauses' atoms (the same), by length; whole-word stems ("co$": the word "co").
+    _parts: frozenset[str] = field(init=False, compare=False, repr=False)
+    _part_lengths: tuple[int, ...] = field(init=False, compare=False, repr=False)
+    _whole_words: frozenset[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parts: set[str] = set()
+        whole: set[str] = set()
+        for rule in self.rules:
+            for stem in rule.triggers or ():
+                (whole if stem.endswith("$") else parts).add(stem)
+            for clauses in (rule.mention, rule.event, rule.veto, rule.strong):
+                parts.update(*(clause.atoms() for clause in clauses))
+        for _, clauses in self.shared:
+            parts.update(*(clause.atoms() for clause in clauses))
+        object.__setattr__(self, "_parts", frozenset(parts))
+        object.__setattr__(self, "_part_lengths", tuple(sorted({len(part) for part in parts})))
+        object.__setattr__(self, "_whole_words", frozenset(whole))
+        # A copy made with dataclasses.replace must not share the caches: its rules may differ.
+        object.__setattr__(self, "_word_stems", {})
+        object.__setattr__(self, "_token_stems", {})
 
     @property
     def shared_vetoes(self) -> dict[str, tuple[Clause, ...]]:
         return dict(self.shared)
 
     def stems_in(self, lower: str) -> frozenset[str]:
-        """The trigger stems (of any tag) that the lowercased text carries."""
+        """The trigger stems (of any tag) that the lowercased text carries, and the atoms of
+        the clauses' literal sets that its words hold (see Clause.checks)."""
         # Words never span whitespace, so a token's words are its own: split() and one look-up
         # per token (C-level loops; this runs for every sentence) instead of a regex scan.
         cache = self._token_stems
@@ -163,7 +281,7 @@ class TagRules:
             if len(cache) > 100_000:
                 cache.clear()
             known = [cache[token] if token in cache else self._token(token) for token in tokens]
-        return _NO_STEMS.union(*filter(None, known))
+        return ATOMS_KNOWN.union(*filter(None, known))
 
     def _token(self, token: str) -> frozenset[str]:
         words = self._word_stems
@@ -179,12 +297,20 @@ class TagRules:
         return stems
 
     def _stems_of(self, word: str) -> frozenset[str]:
-        stems = frozenset(
-            stem
-            for rule in self.rules
-            for stem in rule.triggers or ()
-            if (word == stem[:-1] if stem.endswith("$") else stem in word)
-        )
+        # Each part of the word of a length some stem or atom has, looked up: "stem in word"
+        # for every stem and atom, in fewer steps.
+        parts = self._parts
+        size = len(word)
+        found = {
+            word[start : start + length]
+            for length in self._part_lengths
+            if length <= size
+            for start in range(size - length + 1)
+        }
+        found &= parts
+        if word + "$" in self._whole_words:
+            found.add(word + "$")
+        stems = frozenset(found)
         self._word_stems[word] = stems
         return stems
 
@@ -203,7 +329,7 @@ def first_match(
         gate = clause.gate
         if gate is not None and present is not None and gate.isdisjoint(present):
             continue
-        found = clause.find(text, lower)
+        found = clause.find(text, lower, present)
         if found is not None:
             if not earliest:
                 return found
@@ -252,22 +378,27 @@ def _compile_extra(tag: object, patterns: object) -> tuple[Clause, ...]:
     for pattern in patterns:
         if not isinstance(pattern, str) or not pattern:
             raise ValueError(f"tag {tag!r}: pattern {pattern!r} must be a non-empty regex string")
-        clauses.extend(_compile_all(tag, [pattern]))
+        clauses.extend(_compile_all(tag, [pattern], check=True))
     return tuple(clauses)
 
 
 def _compile_all(
-    tag: str, specs: Iterable[str | tuple[str, ...]], triggers: frozenset[str] = frozenset()
+    tag: str,
+    specs: Iterable[str | tuple[str, ...]],
+    triggers: frozenset[str] = frozenset(),
+    check: bool = False,
 ) -> tuple[Clause, ...]:
+    """The clauses of `specs`; with `check`, each pattern is compiled now so that a bad one is
+    a ValueError here (the built-in ones are compiled on first use)."""
     clauses = []
     for spec in specs:
         sources = (spec,) if isinstance(spec, str) else spec
-        compiled = [_compile(tag, source) for source in sources]
+        compiled = [_source(tag, source, check) for source in sources]
         named = " ".join(sources).lower()
         gate = frozenset(stem for stem in triggers if stem.rstrip("$") in named)
         clauses.append(
             Clause(
-                patterns=tuple(pattern for pattern, _ in compiled),
+                sources=tuple(source for source, _ in compiled),
                 cased=tuple(cased for _, cased in compiled),
                 gate=gate or None,
             )
@@ -275,18 +406,20 @@ def _compile_all(
     return tuple(clauses)
 
 
-def _compile(tag: str, pattern: str) -> tuple[re.Pattern[str], bool]:
+def _source(tag: str, pattern: str, check: bool = False) -> tuple[str, bool]:
     # Patterns are case-insensitive. Those that switch case back on for a part ("(?-i:AM)")
     # or use an upper-case escape (\S, \W) are compiled so, and search the original text; the
     # rest are lowercased and search lowercased text, which is several times faster.
     cased = "(?-i:" in pattern or re.search(r"\\[A-Z]", pattern) is not None
-    try:
-        if cased:
-            return re.compile(pattern, re.IGNORECASE), True
-        return re.compile(pattern.lower()), False
-    except re.error as error:
-        where = f" at position {error.pos}" if error.pos is not None else ""
-        raise ValueError(f"bad pattern for tag {tag!r}: {pattern!r}: {error.msg}{where}") from None
+    source = pattern if cased else pattern.lower()
+    if check:
+        try:
+            _compiled(source, cased)
+        except re.error as error:
+            where = f" at position {error.pos}" if error.pos is not None else ""
+            message = f"bad pattern for tag {tag!r}: {pattern!r}: {error.msg}{where}"
+            raise ValueError(message) from None
+    return source, cased
 
 
 DEFAULT_RULES = build_rules()

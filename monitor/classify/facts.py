@@ -84,10 +84,33 @@ _AGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Innovate UK", ("Innovate UK",)),
 )  # fmt: skip
 _AGENCY_BY_SPELLING = {spelling: name for name, spellings in _AGENCIES for spelling in spellings}
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regex of `words` as a tree of their common starts ("N(?:IH|CI|ational ...)"): at a
+    place where several match it takes the longest, as the alternation of the words longest
+    first does, but tries a letter once where that tries each word."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+
+    def branch(node: dict) -> str:
+        alternatives = [re.escape(char) + branch(child) for char, child in node.items() if char]
+        if not alternatives:
+            return ""
+        if len(alternatives) == 1 and "" not in node:
+            return alternatives[0]
+        # The end of a shorter word last: a longer one that matches wins.
+        return "(?:" + "|".join(alternatives) + ("|" if "" in node else "") + ")"
+
+    return branch(trie)
+
+
 # One case-sensitive pass; every spelling starts with a capital, which the engine skips to.
-_AGENCY_SPELLING = re.compile(
-    "|".join(re.escape(s) for s in sorted(_AGENCY_BY_SPELLING, key=len, reverse=True))
-)
+_AGENCY_SPELLING = re.compile(_trie_pattern(_AGENCY_BY_SPELLING))
 # The Commission also approves drugs; it counts as a funder only where it funds.
 _FUNDING_CONTEXT = re.compile(r"\b(?:grant|fund\w*|award\w*)\b", re.IGNORECASE)
 

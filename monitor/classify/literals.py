@@ -2,14 +2,22 @@
 
 A search costs microseconds per sentence even when nothing matches (a leading \\b or an
 alternation leaves the regex engine no literal to skip to); `in` costs tens of nanoseconds.
+
+Working the literals out parses each regex (tens of milliseconds for all the rules: a third of
+`biomon classify`'s start), so those of the built-in rules are looked up in a table written by
+`python -m monitor.classify.make_literal_table` (literal_table.py; a test checks it against the
+computation); a pattern the table lacks (a user's, or a rule changed since) is worked out.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from re import _constants as sre_constants
 from re import _parser as sre_parse
+
+from .literal_table import TABLE_JSON
 
 _REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT)
 
@@ -20,8 +28,27 @@ def required_literals(
     """Sets of literals such that every match of `pattern` holds one literal of each set (the
     `most` most selective sets, each of at most `limit` literals, shortest first); None when
     the pattern ignores case or names no such set."""
+    return literals_of(pattern.pattern, pattern.flags, limit, most)
+
+
+Literals = tuple[tuple[str, ...], ...]
+TABLE: dict[tuple[str, int, int, int], Literals | None] = {
+    tuple(key): tuple(map(tuple, value)) if value else None for key, value in json.loads(TABLE_JSON)
+}
+
+
+def literals_of(source: str, flags: int = 0, limit: int = 40, most: int = 3) -> Literals | None:
+    """`required_literals(re.compile(source, flags), limit, most)` without compiling: from the
+    table when it holds the pattern, else worked out."""
+    key = (source, flags, limit, most)
+    if key in TABLE:
+        return TABLE[key]
+    return _required(source, flags, limit, most)
+
+
+def _required(source: str, flags: int, limit: int, most: int) -> Literals | None:
     try:
-        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+        parsed = sre_parse.parse(source, flags)
     except Exception:  # CPython's own parser: where it differs, do without
         return None
     if parsed.state.flags & re.IGNORECASE:
@@ -30,7 +57,10 @@ def required_literals(
     for literals in _sequence(parsed):
         # A literal that holds another is implied by it: "plan" covers "plans" and "planned".
         kept = tuple(
-            sorted((a for a in literals if not any(b != a and b in a for b in literals)), key=len)
+            sorted(
+                (a for a in literals if not any(b != a and b in a for b in literals)),
+                key=lambda a: (len(a), a),  # the same order in every process (sets are not)
+            )
         )
         if len(kept) <= limit and kept not in found:
             found.append(kept)

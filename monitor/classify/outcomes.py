@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..models import Outcome
-from .catalysts import _programs
+from .catalysts import _lower, _programs
 from .sections import HEADLINE, LEAD, SUBHEAD, Sections, split_release
 
 __all__ = ["extract_outcomes"]
@@ -21,12 +21,15 @@ __all__ = ["extract_outcomes"]
 _I = re.IGNORECASE
 _REGULATORY = ("pdufa", "regulatory_decision", "adcom")
 
-# (label, the catalyst kinds it meets, the pattern of a sentence reporting it)
-_OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+# (label, the catalyst kinds it meets, the pattern of a sentence reporting it, sets of words
+# such that any match holds a word of each set, lower case: plain `in` tests that rule the
+# search out)
+_OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str], tuple[tuple[str, ...], ...]], ...] = (
     (
         "complete response letter",
         ("pdufa", "regulatory_decision"),
         re.compile(r"\bcomplete\s+response\s+letter\b|\bCRL\b", _I),
+        (("response", "crl"),),
     ),
     (
         "approval",
@@ -38,16 +41,19 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"(?:FDA\s+|EC\s+|European\s+Commission\s+)?(?:full\s+|accelerated\s+)?approval)\b",
             _I,
         ),
+        (("approv", "authori"),),
     ),
     (
         "advisory committee vote",
         ("adcom",),
         re.compile(r"\badvisory\s+committee\s+(?:voted|votes|recommend(?:s|ed))\b", _I),
+        (("advisory",), ("committee",)),
     ),
     (
         "positive opinion",
         ("regulatory_decision",),
         re.compile(r"\b(?:positive|negative)\s+(?:CHMP\s+)?opinion\b", _I),
+        (("opinion",), ("positive", "negative")),
     ),
     (
         "topline results",
@@ -59,6 +65,7 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"primary\s+(?:efficacy\s+)?endpoints?\b",
             _I,
         ),
+        (("data", "results", "readout", "endpoint"),),
     ),
     (
         "interim data",
@@ -67,6 +74,11 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"\b(?:announc|report|present|share)\w*\s+(?:\w+\s+){0,4}?(?:interim|initial|"
             r"preliminary|early)\s+(?:\w+\s+){0,2}?(?:data|results)\b",
             _I,
+        ),
+        (
+            ("data", "results"),
+            ("announc", "report", "present", "share"),
+            ("interim", "initial", "preliminary", "early"),
         ),
     ),
     (
@@ -78,6 +90,7 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"(?:is\s+|was\s+|has\s+been\s+)?(?:fully\s+)?complete[sd]?\b|\bfully\s+enrolled\b",
             _I,
         ),
+        (("enrol", "recruitment"), ("complet", "finish", "fully")),
     ),
     (
         "first patient dosed",
@@ -87,6 +100,7 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"(?:dosed|treated|randomi[sz]ed|enrolled)\b|\bdoses\s+first\s+patient",
             _I,
         ),
+        (("first",), ("dosed", "treated", "randomi", "enrolled", "doses")),
     ),
     (
         "trial started",
@@ -95,6 +109,10 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"\b(?:initiat(?:es|ed)|commenc(?:es|ed)|start(?:s|ed)|launch(?:es|ed)|"
             r"began|begins)\s+(?:\w+\s+){0,5}?(?:trial|study)\b",
             _I,
+        ),
+        (
+            ("trial", "study"),
+            ("initiat", "commenc", "start", "launch", "began", "begins"),
         ),
     ),
     (
@@ -106,6 +124,10 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"(?:.{0,80}?)\b(?:NDA|BLA|MAA|IND|CTA|sNDA|sBLA|application)\b",
             _I,
         ),
+        (
+            ("submi", "file", "accept"),
+            ("nda", "bla", "maa", "ind", "cta", "application"),
+        ),
     ),
     (
         "results reported",
@@ -114,6 +136,7 @@ _OUTCOMES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
             r"\b(?:reports?|announces?)\s+(?:\w+\s+){0,6}?financial\s+results\b",
             _I,
         ),
+        (("financial",), ("results",), ("report", "announce")),
     ),
 )
 
@@ -125,6 +148,17 @@ _HEDGE = re.compile(
     _I,
 )
 _ZONES = (HEADLINE, SUBHEAD, LEAD)
+
+
+def _holds_each(lower: str, needs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether the lower-cased text holds a word of each set of `needs`."""
+    for words in needs:
+        for word in words:
+            if word in lower:
+                break
+        else:
+            return False
+    return True
 
 
 def extract_outcomes(
@@ -140,13 +174,27 @@ def extract_outcomes(
         if sentence.zone not in _ZONES or sentence.quoted:
             continue
         words = sentence.for_matching
-        if _HEDGE.search(words):
+        lower = _lower(words)
+        reported = []
+        for label, kinds, pattern, needs in _OUTCOMES:
+            if lower is not None:  # `_holds_each`, inlined: this runs 11 times a sentence
+                missing = False
+                for choices in needs:
+                    for word in choices:
+                        if word in lower:
+                            break
+                    else:
+                        missing = True
+                        break
+                if missing:
+                    continue
+            if pattern.search(words):
+                reported.append((label, kinds))
+        if not reported or _HEDGE.search(words):
             continue
-        for label, kinds, pattern in _OUTCOMES:
-            if not pattern.search(words):
-                continue
-            programs = _programs(words)
-            program = programs[0][1] if programs else None
+        programs = _programs(words)
+        program = programs[0][1] if programs else None
+        for label, kinds in reported:
             key = (label, (program or "").casefold())
             found.setdefault(key, Outcome(kinds, program, sentence.text, label))
     named = {label for label, program in found if program}

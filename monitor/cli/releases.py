@@ -341,10 +341,10 @@ def _source(source) -> dict:
 
 def _tag_rules(obj: Context):
     """The config's extra tag patterns when a config file is there; else the built-in rules."""
-    from monitor.rules import tag_rules_for
-
     if not obj.config_path.exists():
         return None
+    from monitor.rules import tag_rules_for  # not imported by `biomon classify` without one
+
     return tag_rules_for(obj.config)
 
 
