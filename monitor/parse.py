@@ -7,9 +7,16 @@ import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import feedparser
+from feedparser.urls import make_safe_absolute_uri
+
+try:  # the very join feedparser resolves links with (private: without it, always pass the base)
+    from feedparser.urls import _urljoin
+except ImportError:  # pragma: no cover
+    _urljoin = None
 
 from monitor.errors import FeedError
 from monitor.html import one_line
@@ -94,7 +101,7 @@ def parse_feed(
     if force_utf8:
         headers["content-type"] = _with_utf8_charset(content_type)
     try:
-        parsed = _feedparse(body, headers)
+        parsed = _feedparse_at(url, body, headers)
     except Exception as error:  # noqa: BLE001 - feedparser crashed: read the items one by one
         parsed, crash = None, _one_line(error)
     else:
@@ -148,6 +155,44 @@ def _feedparse(body: bytes, headers: dict[str, str]) -> Any:
         sanitize_html=False,
         resolve_relative_uris=False,
     )
+
+
+# The feed's URL goes to feedparser as Content-Location, the base of relative links. With a base,
+# feedparser also re-joins the base with itself at every element (a sixth of its time): so the
+# feed is read without it first, and read again with it only when the base could have changed an
+# entry's link or id (the only URIs the sources read): an xml:base (or an ATTLIST giving one), or
+# a link or id the base would resolve differently. So the entries are those the base gives.
+# Searched in the lower-cased body: a case-blind regex is 20x slower.
+_BASE_ATTRIBUTE = re.compile(rb"base\s*=")
+
+
+def _may_set_base(body: bytes) -> bool:
+    lowered = body.lower()
+    return b"attlist" in lowered or _BASE_ATTRIBUTE.search(lowered) is not None
+
+
+def _feedparse_at(url: str, body: bytes, headers: dict[str, str]) -> Any:
+    """`_feedparse(body, headers)`, faster when the base (`url`) changes no link or id."""
+    # Without a content type the headers must stay non-empty (feedparser then says "no
+    # Content-type specified"): that case keeps the base.
+    if "content-type" not in headers or not _plain_base(url) or _may_set_base(body):
+        return _feedparse(body, headers)
+    parsed = _feedparse(body, {"content-type": headers["content-type"]})
+    for entry in parsed.get("entries") or ():
+        for key in ("link", "id"):
+            value = entry.get(key)
+            if value and (not isinstance(value, str) or _urljoin(url, value) != value):
+                return _feedparse(body, headers)
+    return parsed
+
+
+@lru_cache(maxsize=256)
+def _plain_base(url: str) -> bool:
+    """True when feedparser's base for `url` is `url` itself at every element."""
+    if not url or _urljoin is None:
+        return False
+    start = make_safe_absolute_uri("", url) or make_safe_absolute_uri(url) or ""
+    return start == url and make_safe_absolute_uri(url, url) == url
 
 
 _ITEM_START = re.compile(rb"<(?:item|entry)[\s>/]")

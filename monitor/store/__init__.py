@@ -23,9 +23,9 @@ import sqlite_utils
 from monitor.errors import StoreError
 from monitor.models import Classification, FeedReport, FeedState, Release
 from monitor.query import ReleaseQuery, facet_counts, run_query, where_clauses
-from monitor.schema import check_schema, migrate, title_key
+from monitor.schema import check_schema, migrate
 from monitor.store.catalysts import CatalystStore
-from monitor.store.events import EventsMixin
+from monitor.store.events import EventsMixin, title_key
 from monitor.store.pages import PagesMixin
 
 
