@@ -637,6 +637,12 @@ def _plain_tokens(text: str) -> Iterable[tuple[str, bool]]:
 FTS_IDS = "SELECT rowid FROM releases_fts WHERE releases_fts MATCH ?"
 # (id, sort_time), made by schema 11: the matches of a selective query sorted without their rows.
 ID_DATE_INDEX = "releases_id_date"
+# (sort_time), made by schema 1: walked newest first, it gives matches in the order shown.
+DATE_INDEX = "idx_releases_sort_time"
+# A page of a selective query is first looked for among this many newest releases per row of
+# the page (offset + limit): found there, it is the page; else the matches are sorted.
+WALK_PER_ROW = 200
+MAX_WALK = 100_000  # deeper pages (an export) are sorted: a walk in vain costs too much then
 _CHUNK = 400  # SQLite takes at most 500 SELECTs in one compound SELECT
 _CHAIN = 50  # and expressions at most 1000 deep: long OR/AND chains go in groups of groups
 
@@ -841,7 +847,7 @@ def _compile(node: Node, watched: Sequence[Ticker] | None) -> _Part:
     return _combine_and([_compile(child, watched) for child in node.children])
 
 
-def where_clauses(query: ReleaseQuery) -> _Sql:
+def where_clauses(query: ReleaseQuery, tags_per_row: bool = False) -> _Sql:
     """The WHERE conditions of `query` over `releases r`.
 
     The id-producing filters (tickers, tags, full text) are intersected before any release
@@ -849,9 +855,13 @@ def where_clauses(query: ReleaseQuery) -> _Sql:
     ticker, tags are checked per row instead (a ticker has few releases; a tag has many).
     `conditions` that compile to id sets (an OR of words and tags, ...) join that
     intersection; the others become one more clause.
+
+    `tags_per_row`: tags are always checked per row, after the id sets (for walking releases
+    in date order: a tag's ids are a fifth of all releases, too many to gather first).
     """
     sql = _Sql()
     id_sets: list[tuple[str, list]] = []
+    tag_check: tuple[str, tuple] | None = None
     if query.tickers:
         id_sets.append(_ticker_clause(query.tickers))
     if query.watched_only:
@@ -862,12 +872,13 @@ def where_clauses(query: ReleaseQuery) -> _Sql:
         sql.add(f"r.id NOT IN ({sub})", *params)
     if query.tags:
         marks = _marks(query.tags)
-        if id_sets:
-            sql.add(
-                "EXISTS (SELECT 1 FROM release_tags g "
-                f"WHERE g.release = r.id AND g.tag IN ({marks}))",
-                *query.tags,
-            )
+        exists = (
+            f"EXISTS (SELECT 1 FROM release_tags g WHERE g.release = r.id AND g.tag IN ({marks}))"
+        )
+        if tags_per_row:
+            tag_check = (exists, tuple(query.tags))
+        elif id_sets:
+            sql.add(exists, *query.tags)
         else:
             id_sets.append(
                 (f"SELECT release FROM release_tags WHERE tag IN ({marks})", list(query.tags))
@@ -890,6 +901,8 @@ def where_clauses(query: ReleaseQuery) -> _Sql:
             "r.id IN (" + " INTERSECT ".join(sub for sub, _ in chunk) + ")",
             *(p for _, params in chunk for p in params),
         )
+    if tag_check:
+        sql.add(tag_check[0], *tag_check[1])
     if query.exclude_tickers:
         sub, params = _ticker_clause(query.exclude_tickers)
         sql.add(f"r.id NOT IN ({sub})", *params)
@@ -924,6 +937,7 @@ def run_query(db, query: ReleaseQuery) -> list[dict]:
     """Rows of `releases` matching `query`, newest first (or by relevance), with snippets."""
     sql = where_clauses(query)
     full_text = query.full_text
+    walked, walk_params = "", []
     selective = bool(
         query.tickers or query.tags or full_text or query.watched_only or sql.selective
     )
@@ -936,17 +950,31 @@ def run_query(db, query: ReleaseQuery) -> list[dict]:
         )
         params = [full_text, *sql.params, query.limit, query.offset]
     elif selective:
-        # With a selective filter, sorting its matches beats walking the whole date index.
         # Sort the matches by date on the small (id, sort_time) index, then read only the page's
         # rows: reading a 6 KB release row for each of thousands of matches cost 10x more.
-        statement = (
-            "SELECT o.* FROM releases o WHERE o.id IN (SELECT r.id FROM releases r "
-            f"INDEXED BY {ID_DATE_INDEX} WHERE "
-            + " AND ".join(sql.where)
-            + " ORDER BY r.sort_time DESC, r.id DESC LIMIT ? OFFSET ?) "
-            "ORDER BY o.sort_time DESC, o.id DESC"
-        )
+        statement = _page_of(ID_DATE_INDEX, sql.where)
         params = [*sql.params, query.limit, query.offset]
+        # But when matches are many (a common word or tag: tens of thousands of a million),
+        # sorting them all costs more than walking the newest releases until the page is full:
+        # try that first, among a bounded number of the newest in the query's dates (all of
+        # them in a small database). Not for a ticker's releases: few, and sorted in no time.
+        walk = (query.offset + query.limit) * WALK_PER_ROW
+        if 0 < query.limit and walk <= MAX_WALK and not (query.tickers or query.watched_only):
+            dates = [("sort_time >= ?", query.since), ("sort_time < ?", query.until)]
+            dates = [(clause, value) for clause, value in dates if value]
+            floor = db.execute(
+                f"SELECT sort_time FROM releases INDEXED BY {DATE_INDEX} "
+                + "".join(f"{'AND' if i else 'WHERE'} {c} " for i, (c, _) in enumerate(dates))
+                + "ORDER BY sort_time DESC, id DESC LIMIT 1 OFFSET ?",
+                [*(value for _, value in dates), walk],
+            ).fetchone()
+            per_row = where_clauses(query, tags_per_row=True)
+            if floor is None:  # no more releases than that: the walk is the answer
+                statement = _page_of(DATE_INDEX, per_row.where)
+                params = [*per_row.params, query.limit, query.offset]
+            else:
+                walked = _page_of(DATE_INDEX, [*per_row.where, "r.sort_time > ?"])
+                walk_params = [*per_row.params, floor[0], query.limit, query.offset]
     else:  # relevance without a required full-text part: newest first
         statement = "SELECT r.* FROM releases r"
         if sql.where:
@@ -955,7 +983,12 @@ def run_query(db, query: ReleaseQuery) -> list[dict]:
         params = [*sql.params, query.limit, query.offset]
     snippet_text = query.snippet_text
     try:
-        rows = [dict(row) for row in db.query(statement, params)]
+        rows = None
+        if walked:
+            # All releases newer than `floor` walked: a full page among them is the page.
+            rows = [dict(row) for row in db.query(walked, walk_params)]
+        if rows is None or len(rows) < query.limit:
+            rows = [dict(row) for row in db.query(statement, params)]
         if snippet_text and rows:
             _add_snippets(db, rows, snippet_text)
     except sqlite3.OperationalError as error:
@@ -965,6 +998,18 @@ def run_query(db, query: ReleaseQuery) -> list[dict]:
             ) from None
         raise
     return rows
+
+
+def _page_of(index: str, where: Sequence[str]) -> str:
+    """The page (LIMIT ? OFFSET ?) of the releases matching `where`, newest first, sorted on
+    `index`; only the page's rows are read whole."""
+    return (
+        "SELECT o.* FROM releases o WHERE o.id IN (SELECT r.id FROM releases r "
+        f"INDEXED BY {index} WHERE "
+        + " AND ".join(where)
+        + " ORDER BY r.sort_time DESC, r.id DESC LIMIT ? OFFSET ?) "
+        "ORDER BY o.sort_time DESC, o.id DESC"
+    )
 
 
 def _add_snippets(db, rows: list[dict], full_text: str) -> None:
