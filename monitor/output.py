@@ -388,22 +388,26 @@ def _short(value: str | None) -> str:
 
 
 def write_classifications(results: Sequence[tuple[str, Any]], fmt: str, out: TextIO) -> None:
-    """`biomon classify` output: a table, or one JSON object per input release."""
+    """`biomon classify` output: a block of lines per input release, or one JSON object each.
+
+    Plain lines, not a rich table: the evidence is a whole sentence, which a table column folds
+    into a narrow strip, and `classify` starts without importing rich (issue 14: start-up).
+    """
     if fmt == "json":
         for item_id, result in results:
             out.write(json.dumps({"id": item_id} | result.to_dict(), ensure_ascii=False) + "\n")
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table()
-    for name in ("id", "primary", "tags", "evidence (primary)", "facts"):
-        table.add_column(name, overflow="fold")
+    blocks = []
     for item_id, result in results:
-        facts = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.facts.to_dict().items() if v)
-        evidence = " ".join(result.evidence_for(result.primary)[:1])
-        table.add_row(item_id, result.primary, ", ".join(result.tags), evidence, facts)
-    Console(file=out, width=_width(out)).print(table)
+        tags = ", ".join(_primary_first(result.primary, list(result.tags))) or "-"
+        lines = [f"{item_id}  {result.primary or '-'}  (tags: {tags})"]
+        for sentence in result.evidence_for(result.primary)[:1]:
+            lines.append(f"    evidence: {sentence}")
+        for name, values in result.facts.to_dict().items():
+            if values:
+                lines.append(f"    {name.replace('_', ' ')}: {'; '.join(values)}")
+        blocks.append("\n".join(lines))
+    out.write("\n\n".join(blocks) + "\n")
 
 
 def write_alerts(rows: Sequence[dict], fmt: str, out: TextIO) -> None:

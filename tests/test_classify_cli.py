@@ -21,6 +21,10 @@ def test_classify_plain_text_table():
     )
     assert result.exit_code == 0, result.output
     assert "licensing" in result.output and "grant" in result.output
+    head, evidence, *facts = result.output.splitlines()
+    assert head.startswith("1  licensing  (tags: licensing, ")  # the primary tag first
+    assert evidence.startswith("    evidence: ") and len(evidence) > 40  # a whole sentence
+    assert "    tickers: NASDAQ:CLRB" in facts
 
 
 def test_classify_json_lines_contract():

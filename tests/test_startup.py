@@ -114,15 +114,9 @@ CLASSIFY_NEVER = (
 def test_classify_without_a_config_imports_only_what_it_uses(tmp_path, fmt):
     (tmp_path / "release.txt").write_text(RELEASE, encoding="utf-8")
     names = imported_modules(["classify", "--format", fmt, "release.txt"], tmp_path)
-    assert heavy_in(names, allowed=("rich",) if fmt == "table" else ()) == []
+    assert heavy_in(names) == []  # the table is plain lines: no rich
     assert [name for name in CLASSIFY_NEVER if name in names] == []
     assert "monitor.classify.literal_table" in names
-
-
-def test_classify_table_imports_rich_and_nothing_else_heavy(tmp_path):
-    (tmp_path / "release.txt").write_text(RELEASE, encoding="utf-8")
-    names = imported_modules(["classify", "release.txt"], tmp_path)
-    assert heavy_in(names, allowed=("rich",)) == []
 
 
 def test_classify_with_a_config_imports_no_poller_nor_feed_libraries(tmp_path):

@@ -17,7 +17,8 @@ from monitor.errors import BiomonError, ConfigError
 if TYPE_CHECKING:  # imported where used: `biomon --help` needs none of them
     from click.shell_completion import CompletionItem
 
-    from monitor.config import Config, ConfigChoice
+    from monitor.config import Config
+    from monitor.paths import ConfigChoice
     from monitor.store import Store
 
 
@@ -25,7 +26,7 @@ class Context:
     """What every command may need, loaded on first use."""
 
     def __init__(self, config_path: str | None, db_path: str | None, verbose: int = 0) -> None:
-        from monitor.config import find_config
+        from monitor.paths import find_config
 
         self.explicit_config = config_path
         self.choice: ConfigChoice = find_config(config_path)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.app import Context, cli, parse_day
-from monitor.config import tag_problem
 from monitor.errors import BiomonError, ConfigError
 from monitor.output import (
     FORMATS,
@@ -133,6 +132,13 @@ def build_query(obj: Context, query, tickers, tags, since, until, search, watche
     if base.watched_only and not base.watched:
         raise ConfigError(obj.config_path, "watch", "--watched needs at least one [[watch]] ticker")
     return base.merged(parsed)
+
+
+def tag_problem(name: str, new_tags=(), *, hint: bool = False) -> str | None:
+    """monitor.config.tag_problem, imported when a tag is checked (not by `biomon classify`)."""
+    from monitor.config import tag_problem as problem
+
+    return problem(name, new_tags, hint=hint)
 
 
 def _tag_problem_without_config(obj: Context, tag: str) -> str | None:

@@ -17,7 +17,6 @@ it delivered when the probe fails.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import importlib.util
 import logging
@@ -343,6 +342,8 @@ class _BusSender:
         self.expire_seconds = expire_seconds
         self.channel = channel
         self.open_command = tuple(open_command)
+        import asyncio  # here: `biomon classify` loads the channel types, not the loop
+
         _export_bus_address(environ)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._run, name=f"{channel}-dbus", daemon=True)
@@ -353,11 +354,15 @@ class _BusSender:
         self._in_flight: Future[None] | None = None
 
     def _run(self) -> None:
+        import asyncio
+
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
     def send(self, title: str, body: str, url: str, deadline: Deadline) -> None:
         """Notify within `deadline`, or raise NotifyError (the coroutine is then cancelled)."""
+        import asyncio
+
         future = asyncio.run_coroutine_threadsafe(self._notify(title, body, url), self.loop)
         self._in_flight = future
         what = "the desktop notification server"
