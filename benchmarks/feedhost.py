@@ -20,7 +20,10 @@ and a daemon measured through /proc does not count their work.
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
+import random
+import re
 import sys
 import threading
 import time
@@ -30,14 +33,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.gnw import Item, feed  # noqa: E402
 
-TEXT = (
-    "FLORHAM PARK, N.J., Nov. 25, 2026 (GLOBE NEWSWIRE) -- Cellectar Biosciences, Inc. "
-    "(NASDAQ: CLRB) today announced an exclusive license agreement. " * 8
-)
+DATELINE = "FLORHAM PARK, N.J., Nov. 25, 2026 (GLOBE NEWSWIRE) -- "
+WORDS = (
+    "antibody assay biomarker cohort dosing efficacy enrollment formulation genome hepatic "
+    "immunotherapy kinase lesion lymphoma milestone neuropathy oncology pathway placebo "
+    "protocol receptor regimen remission sarcoma screening sequencing stability toxicity "
+    "tumor vaccine vector viral yield adjuvant biopsy cardiac cellular clinical cytokine "
+    "diagnostic endpoint enzyme fibrosis infusion inhibitor ligand marrow metabolic molecule "
+    "mutation oral peptide pharmacology plasma platform potency renal retinal serum signaling "
+    "subcutaneous synthesis tissue transplant"
+).split()
+
+
+@functools.lru_cache(maxsize=4096)
+def text_of(index: int, version: int) -> str:
+    """The text of release `version` of feed `index`: its own news (a benchmark's releases
+    must not be copies of one another, or biomon's event detection rightly merges them and
+    sends one alert), ~1.2 KB like the feeds' items were."""
+    rng = random.Random(index * 100_003 + version)
+    sentences = [
+        " ".join(rng.choice(WORDS) for _ in range(14)).capitalize() + "." for _ in range(9)
+    ]
+    return f"{DATELINE}Cellectar Biosciences, Inc. (NASDAQ: CLRB) today announced " + " ".join(
+        sentences
+    )
 
 
 WIRES = ("globenewswire", "prnewswire", "businesswire")
-PAGE_TEXT = TEXT + " The full release: " + " ".join(["More news of the release."] * 60)
 
 
 def wire_of(index: int, mixed: bool) -> str:
@@ -51,15 +73,14 @@ def _wire_item(wire: str, base: str, index: int, v: int) -> str:
     title = f"Feed {index} release {v}"
     if wire == "prnewswire":
         link = f"{base}/news-releases/feed-{index}-release-{v}-{300000000 + index * 1000 + v}.html"
-        summary = (
-            "FLORHAM PARK, N.J., Nov. 25, 2026 /PRNewswire/ -- Cellectar Biosciences, Inc. "
-            "(NASDAQ: CLRB) today announced an exclusive license agreement..."
-        )
+        summary = text_of(index, v)[:200].replace("(GLOBE NEWSWIRE)", "/PRNewswire/") + "..."
     else:
         link = f"{base}/news/home/20261125{index * 1000 + v:06d}/en/Feed-{index}-Release-{v}/"
         summary = (
-            "FLORHAM PARK, N.J.--(BUSINESS WIRE)--$CLRB--Cellectar Biosciences, Inc. "
-            "(Nasdaq: CLRB) today announced an exclusive license agreement..."
+            text_of(index, v)[:200]
+            .replace(" (GLOBE NEWSWIRE) -- ", "--(BUSINESS WIRE)--$CLRB--")
+            .replace("NASDAQ", "Nasdaq")
+            + "..."
         )
     return (
         f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
@@ -68,16 +89,25 @@ def _wire_item(wire: str, base: str, index: int, v: int) -> str:
     )
 
 
-def article_page(wire: str) -> bytes:
-    """An article page of `wire` holding the whole release."""
+@functools.lru_cache(maxsize=4096)
+def article_page(wire: str, index: int = 0, version: int = 0) -> bytes:
+    """The article page of release `version` of feed `index` on `wire`: the whole release."""
     body = (
         'section class="release-body"' if wire == "prnewswire" else 'div class="bw-release-story"'
     )
     tag = body.split()[0]
+    text = (
+        text_of(index, version)
+        + " The full release: "
+        + " ".join(["More news of the release."] * 60)
+    )
     return (
-        f"<html><head><title>Release</title></head><body><{body}><p>{PAGE_TEXT}</p></{tag}>"
+        f"<html><head><title>Release</title></head><body><{body}><p>{text}</p></{tag}>"
         "</body></html>"
     ).encode()
+
+
+_PAGE_PATH = re.compile(r"(?i)feed-(\d+)-release-(\d+)")
 
 
 class Feeds:
@@ -104,7 +134,7 @@ class Feeds:
             )
         return feed(
             *(
-                Item(f"{index:05d}{v:04d}", f"Feed {index} release {v}", text=TEXT,
+                Item(f"{index:05d}{v:04d}", f"Feed {index} release {v}", text=text_of(index, v),
                      tickers=("Nasdaq:CLRB",))
                 for v in range(newest, version, -1)
             )
@@ -133,7 +163,6 @@ def _serve(
     count: int, hosts: int, latency: float, keep_alive: bool, items: int, mixed: bool, pipe
 ) -> None:
     log: list[tuple[float, int, int]] = []
-    pages = {wire: article_page(wire) for wire in WIRES[1:]}
     lock = threading.Lock()
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -147,7 +176,9 @@ def _serve(
                 if not path.startswith("/feed/"):  # an article page (PR Newswire, Business Wire)
                     if latency:
                         await asyncio.sleep(latency)
-                    page = pages["prnewswire" if "/news-releases/" in path else "businesswire"]
+                    wire = "prnewswire" if "/news-releases/" in path else "businesswire"
+                    found = _PAGE_PATH.search(path)
+                    page = article_page(wire, *(map(int, found.groups()) if found else (0, 0)))
                     with lock:
                         log.append((time.time(), -1, 200))
                     writer.write(
