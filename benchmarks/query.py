@@ -82,28 +82,39 @@ class Corpus:
         return f"{self.sources[source]['text']}\n\n{tail}"
 
 
+def _drawn(corpus: Corpus, source: dict, i: int, rng: random.Random, weights: list[float]):
+    """Release i's symbol (long-tailed), time (2010-2020), title, primary tag and ticker."""
+    symbol = rng.choices(range(SYMBOLS), weights)[0]
+    day = 1_262_304_000 + rng.randrange(0, 10 * 365 * 86400)
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(day))
+    title = f"{source['title'][:120]} ({i})"
+    primary = rng.choices(TAGS, TAG_WEIGHTS)[0]
+    return symbol, when, title, primary, f"NASDAQ:{corpus.symbols[symbol]}"
+
+
+def _tag_rows(release: int, primary: str, rng: random.Random) -> list[tuple]:
+    """The primary tag, and a second tag for 3 releases in 10."""
+    rows = [(release, primary, "[]")]
+    if rng.random() < 0.3:
+        rows.append((release, rng.choice([t for t in TAGS if t != primary]), "[]"))
+    return rows
+
+
 def rows_of(corpus: Corpus, start: int, stop: int, rng: random.Random, weights: list[float]):
     """(releases rows, ticker rows, tag rows, text bytes) for release numbers start..stop-1."""
     releases, tickers, tags, size = [], [], [], 0
     for i in range(start, stop):
         source_index = i % len(corpus.sources)
         source = corpus.sources[source_index]
-        symbol = rng.choices(range(SYMBOLS), weights)[0]
+        symbol, when, title, primary, ticker = _drawn(corpus, source, i, rng, weights)
         text = corpus.text(source_index, symbol)
         size += len(text.encode())
-        day = 1_262_304_000 + rng.randrange(0, 10 * 365 * 86400)  # 2010-2020
-        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(day))
-        title = f"{source['title'][:120]} ({i})"
-        primary = rng.choices(TAGS, TAG_WEIGHTS)[0]
-        ticker = f"NASDAQ:{corpus.symbols[symbol]}"
         releases.append((i + 1, "globenewswire", str(10_000_000 + i), f"https://example.org/{i}",
                          title, text, corpus.news_ends[source_index], when, when, when,
                          corpus.companies[symbol], "en", "[]", json.dumps([ticker]), when, "",
                          title_key(title), primary, "{}"))  # fmt: skip
         tickers.append((i + 1, "NASDAQ", corpus.symbols[symbol]))
-        tags.append((i + 1, primary, "[]"))
-        if rng.random() < 0.3:
-            tags.append((i + 1, rng.choice([t for t in TAGS if t != primary]), "[]"))
+        tags.extend(_tag_rows(i + 1, primary, rng))
     return releases, tickers, tags, size
 
 
@@ -139,20 +150,13 @@ def copies_of(corpus: Corpus, start: int, stop: int, first: int, rng: random.Ran
     for i in range(start, stop):
         copied = i % first
         source = corpus.sources[copied % len(corpus.sources)]
-        symbol = rng.choices(range(SYMBOLS), weights)[0]
-        day = 1_262_304_000 + rng.randrange(0, 10 * 365 * 86400)  # 2010-2020
-        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(day))
-        title = f"{source['title'][:120]} ({i})"
-        primary = rng.choices(TAGS, TAG_WEIGHTS)[0]
-        ticker = f"NASDAQ:{corpus.symbols[symbol]}"
+        symbol, when, title, primary, ticker = _drawn(corpus, source, i, rng, weights)
         releases.append((i + 1, "globenewswire", str(10_000_000 + i), f"https://example.org/{i}",
                          title, when, when, when, corpus.companies[symbol], "en", "[]",
                          json.dumps([ticker]), when, "", title_key(title), primary, "{}",
                          copied + 1))  # fmt: skip
         tickers.append((i + 1, "NASDAQ", corpus.symbols[symbol]))
-        tags.append((i + 1, primary, "[]"))
-        if rng.random() < 0.3:
-            tags.append((i + 1, rng.choice([t for t in TAGS if t != primary]), "[]"))
+        tags.extend(_tag_rows(i + 1, primary, rng))
     return releases, tickers, tags
 
 
