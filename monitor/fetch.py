@@ -41,6 +41,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters httpx sends as they are in a path or query; a URL with any other goes via httpx,
 # which percent-encodes it.
 _PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
+_POLL = getattr(select, "poll", None)  # not on Windows
 _PLAIN_HOST = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
 
 
@@ -351,7 +352,9 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     if sock is None:
         return True
     try:
-        poller = select.poll()
+        if _POLL is None:  # Windows: no poll(); select() takes sockets there
+            return bool(select.select([sock], [], [], 0)[0])
+        poller = _POLL()
         poller.register(sock, select.POLLIN)
         return bool(poller.poll(0))
     except (OSError, ValueError):

@@ -4,6 +4,7 @@ it must send what httpx sends, answer what httpx answers, and reuse its connecti
 from __future__ import annotations
 
 import gzip
+import http.client
 import logging
 import socket
 import ssl
@@ -15,6 +16,7 @@ import httpx
 import pytest
 import trustme
 
+from monitor import fetch as fetch_module
 from monitor.fetch import _ACCEPT, fetch, make_client
 
 UA = "biomon-test/1.0 (ops@example.com)"
@@ -368,3 +370,19 @@ def test_with_http_traffic_logged_httpx_makes_the_request_and_logs_it(served, ca
     assert result.status == 304 and quiet.status == 304
     lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert lines == [f'HTTP Request: GET {served.base}/feed "HTTP/1.1 304 Not Modified"']
+
+
+@pytest.mark.parametrize("poll", ["poll", "select"])
+def test_an_idle_connection_the_server_closed_is_seen_as_dropped(monkeypatch, poll):
+    # Windows has no select.poll(): select() tells there.
+    if poll == "select":
+        monkeypatch.setattr(fetch_module, "_POLL", None)
+    ours, theirs = socket.socketpair()
+    connection = http.client.HTTPConnection("127.0.0.1")
+    connection.sock = ours
+    try:
+        assert not fetch_module._dropped(connection)  # open, nothing to read: reusable
+        theirs.close()
+        assert fetch_module._dropped(connection)  # EOF waiting: the server closed it
+    finally:
+        ours.close()
