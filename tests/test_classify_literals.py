@@ -21,6 +21,7 @@ from monitor.classify.make_literal_table import (
     table_keys,
     table_source,
 )
+from monitor.classify.skip import skipping_pattern
 
 
 def _clauses(rules):
@@ -101,11 +102,51 @@ def test_patterns_compile_on_first_search_and_match_as_compiled():
     clause = Clause(sources=(r"\blicen[cs]e\b", r"\bexclusive\b"), cased=(False, False))
     assert all(type(search) is engine_module._LazySearch for search, _, _ in clause.steps)
     assert clause.find("An exclusive license.", "an exclusive license.") == 13
-    assert [search.__self__.pattern for search, _, _ in clause.steps] == [
+    assert all(type(search) is not engine_module._LazySearch for search, _, _ in clause.steps)
+    assert [pattern.pattern for pattern in clause.patterns] == [
         r"\blicen[cs]e\b",
         r"\bexclusive\b",
     ]
     assert clause.find("A license.", "a license.") is None
+
+
+@pytest.mark.parametrize(
+    ("source", "skips"),
+    [
+        (r"\b(?:licen[cs]e|sub-?licen[cs]e)\b", True),
+        (r"\b(?:top-?line|interim)\s+data\b|\bdata\b", True),
+        (r"(?<![\w-])(?:ind|nda)\b", True),
+        (r"(?:\bco-)?develop\w*", True),
+        (r"\b(?:a|b)?c", True),
+        (r"\b\w+ing\b", False),  # \w: any word character
+        (r"x*", False),  # can match the empty string: anywhere
+        (r"(?:a|b?)c?", False),
+        (r"(?i:ab)c", False),  # a flag
+        (r"(?x) a b ", False),
+        (r".b", False),
+    ],
+)
+def test_a_search_skips_to_the_characters_its_matches_start_with(source, skips):
+    skipping = skipping_pattern(source) or re.compile(source)
+    assert (skipping.pattern != source) is skips
+    written = re.compile(source)
+    texts = [
+        "",
+        "c",
+        "ab",
+        "a license or sub-license",
+        "no sublicense",
+        "the co-develop plan",
+        "topline data and interim  data",
+        "an ind for nda-x",
+        "ending\nbc",
+        "x ab c xab",
+    ]
+    for text in texts:
+        for start in range(len(text) + 1):
+            expected = written.search(text, start)
+            found = skipping.search(text, start)
+            assert (found and found.start()) == (expected and expected.start()), (text, start)
 
 
 def test_a_clause_whose_literals_are_missing_is_never_compiled():

@@ -220,3 +220,126 @@ def test_trie_pattern_takes_the_longest_word_at_a_place():
     assert [m.span() for m in pattern.finditer(text)] == [
         m.span() for m in longest_first.finditer(text)
     ]
+
+
+def _texts() -> list[str]:
+    texts = [item["text"] for item in _sample()]
+    texts += [path.read_text(encoding="utf-8") for path in FIXTURES.glob("*.txt")]
+    return texts
+
+
+def test_built_in_rule_searches_start_where_the_patterns_as_written_do():
+    from monitor.classify.engine import _skipping
+
+    lowers = [sentence.for_matching.lower() for sentence in _sentences()]
+    for clause in _clauses(DEFAULT_RULES):
+        for source, cased in zip(clause.sources, clause.cased, strict=True):
+            written, skipping = clause.patterns[clause.sources.index(source)], None
+            skipping = _skipping(source, cased)
+            if cased:
+                assert skipping.pattern == source
+                continue
+            assert skipping.pattern != source, source  # every built-in one skips
+            for lower in lowers:
+                expected, found = written.search(lower), skipping.search(lower)
+                assert (found and found.start()) == (expected and expected.start()), source
+
+
+def test_the_dateline_is_found_as_by_the_plain_search():
+    from monitor.classify.sections import _DATELINE, _WIRE_DATELINE, _find_dateline, _normalise
+
+    for text in _texts():
+        text = _normalise(text)[0]
+        for cut in (0, 50, 400):
+            part = text[cut:]
+            expected = _WIRE_DATELINE.search(part, 0, 3000) or _DATELINE.search(part, 0, 3000)
+            found = _find_dateline(part)
+            assert (found and found.span()) == (expected and expected.span())
+
+
+# _INLINE_HEADING as first written (every alternative now starts on a letter).
+_OLD_INLINE_HEADING = re.compile(
+    r"About (?:the )?(?P<first>[A-Z][\w'’-]+)\b[^\n]{0,90}?\s(?P=first)\b"
+    r"|(?:Forward[- ]Looking Statements?|Safe Harbor Statement|Cautionary Note[^.]{0,60}?)"
+    r"\s+(?=This|Certain|Statements|Any|Except|Some|All)"
+    r"|(?-i:\b(?:DATASOURCE|CONTACT|SOURCE):)"
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["", "xSOURCE: a SOURCE: b", "é CONTACT: x", " DATASOURCE: y", "Forward-Looking Statements\nThis",
+     "About Foo bar\nFoo is", "Cautionary Note Regarding x  Any", "ACONTACT: 1_SOURCE: 2"],
+)  # fmt: skip
+def test_inline_headings_are_found_as_before(extra):
+    from monitor.classify.sections import _INLINE_HEADING
+
+    for text in [*_texts()[:40], extra]:
+        for start in range(0, len(text), 53):
+            expected = _OLD_INLINE_HEADING.search(text, start)
+            found = _INLINE_HEADING.search(text, start)
+            assert (found and found.span()) == (expected and expected.span())
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Results of", "Results OF", "Data in", "Plans into", "Gift to", "Toto", "Into", "in", "",
+     "A pact with", "Pact withs", "Its", "itſ", "Data İn", "ends with a"],
+)  # fmt: skip
+def test_a_trailing_connector_is_found_as_by_the_plain_search(line):
+    from monitor.classify.sections import _TRAILING_CONNECTOR, _ends_in_connector
+
+    assert _ends_in_connector(line) is (_TRAILING_CONNECTOR.search(line) is not None)
+
+
+@pytest.mark.parametrize(
+    "text", ["plain text", "a\r\nb\r\nc \\$5 d", "\\$\\$\r\n", "x\ny", "\r\n" * 5 + "tail"]
+)
+def test_offsets_in_the_original_text_as_by_the_scan(text):
+    from monitor.classify.sections import _SHRUNK, _original_offset
+
+    def scanned(original: str, skipped: int, offset: int) -> int:
+        target, removed = offset + skipped, 0
+        for match in _SHRUNK.finditer(original):
+            if match.start() - removed >= target:
+                break
+            removed += 1
+        return min(target + removed, len(original))
+
+    from monitor.classify.sections import _normalise
+
+    length = len(_normalise(text)[0])
+    for skipped in (0, 2):
+        for offset in range(len(text) + 2):
+            expected = scanned(text, skipped, offset)
+            assert _original_offset(text, skipped, offset) == expected
+            assert _original_offset(text, skipped, offset, length) == expected
+
+
+def test_dated_before_is_worked_out_when_asked_as_it_was_when_cut():
+    from monitor.classify.sections import _mentions_past_date
+
+    for item in _sample():
+        sections = split_release(item["title"], item["text"])
+        for sentence in sections.sentences:
+            expected = _mentions_past_date(sentence.text, sentence.release_date)
+            assert sentence.dated_before is expected
+            if sentence.zone in ("headline", "subhead"):
+                assert sentence.dated_before is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["USD 5 million and EUR 3 and euros 5 bn, Euro 4, USDKK 5, xUSD 4, CAD 1.5M",
+     "euro 2 euro 3 EURMB 5 “EUR 7” GBP\xa09 SEK 10 euroeuro", ""],
+)  # fmt: skip
+def test_amounts_with_a_currency_code_are_looked_for_where_each_code_is(text):
+    from monitor.classify import facts
+
+    for sample in [text, *_texts()]:
+        expected = {
+            found.start()
+            for code in (*facts._CODES, "Euro", "euro")
+            for found in re.finditer(f"(?={code})", sample)
+        }
+        assert sorted(set(facts._code_starts(sample))) == sorted(expected)

@@ -162,7 +162,7 @@ def _highlights_as_news(sentences: tuple[Sentence, ...]) -> tuple[Sentence, ...]
     highlight ("Completed the acquisition of X in July") counts as a lead sentence, and a date
     inside the period is no sign of background."""
     return tuple(
-        replace(sentence, zone=LEAD, dated_before=False)
+        replace(sentence, zone=LEAD, release_date=None)
         if sentence.zone == BODY and HIGHLIGHT.match(sentence.text)
         else sentence
         for sentence in sentences

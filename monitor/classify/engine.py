@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from . import tags
 from .literals import literals_of
 from .sections import HEADLINE, LEAD, SUBHEAD, Sentence
+from .skip import skipping_pattern
 
 _WORDS = re.compile(r"[a-z0-9]+")
 _NO_STEMS: frozenset[str] = frozenset()
@@ -44,6 +45,9 @@ class Clause:
     checks: tuple[tuple[bool, tuple[str, ...], frozenset[str] | None, bool], ...] = field(
         init=False, compare=False, repr=False
     )
+    # The first literal set's atoms (None: it has none): the test that rules most sentences
+    # out, made in `first_match` before calling `find`.
+    lead_atoms: frozenset[str] | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # The first pattern's literals are tested on every sentence that passes the gate, the
@@ -59,6 +63,7 @@ class Clause:
             for literals in required or ()
         )
         object.__setattr__(self, "checks", checks)
+        object.__setattr__(self, "lead_atoms", checks[0][2] if checks else None)
 
     def atoms(self) -> frozenset[str]:
         """Every atom of this clause's literal sets (see `checks`)."""
@@ -79,7 +84,7 @@ class Clause:
 
     def _compile_step(self, index: int) -> Search:
         """Compile pattern `index`, put its search in `steps` in place of the stand-in."""
-        search = _compiled(self.sources[index], self.cased[index]).search
+        search = _skipping(self.sources[index], self.cased[index]).search
         steps = list(self.steps)
         _, cased, required = steps[index]
         steps[index] = (search, cased, required)
@@ -161,6 +166,12 @@ def _compiled(source: str, cased: bool) -> re.Pattern[str]:
     return re.compile(source, re.IGNORECASE) if cased else re.compile(source)
 
 
+def _skipping(source: str, cased: bool) -> re.Pattern[str]:
+    """`_compiled(source, cased)`, or for its search (`find` reads only where a match starts)
+    the same search made faster (see skip.py)."""
+    return (None if cased else skipping_pattern(source)) or _compiled(source, cased)
+
+
 @dataclass(frozen=True)
 class TagRule:
     """The compiled rule of one tag."""
@@ -205,16 +216,22 @@ class TagRule:
             return position
         if sentence.zone != LEAD and not self.deep:
             return None
-        if self.strong and not sentence.dated_before:
+        # A sentence's dated_before is worked out only once a clause matches (it costs more
+        # than most clauses' tests): each test below as if it came first.
+        if self.strong:
             position = first_match(self.strong, text, lower, present)
-            if position is not None and first_match(self.veto, text, lower, present) is None:
+            if (
+                position is not None
+                and not sentence.dated_before
+                and first_match(self.veto, text, lower, present) is None
+            ):
                 return position
-        if (sentence.quoted and "quote" in self.shared) or (
-            sentence.dated_before and "dated" in self.shared
-        ):
+        if sentence.quoted and "quote" in self.shared:
             return None
         position = first_match(self.event, text, lower, present)
-        if position is None or first_match(self.veto, text, lower, present) is not None:
+        if position is None or ("dated" in self.shared and sentence.dated_before):
+            return None
+        if first_match(self.veto, text, lower, present) is not None:
             return None
         if any(
             first_match(shared.get(name, ()), text, lower, present) is not None
@@ -276,12 +293,13 @@ class TagRules:
         # per token (C-level loops; this runs for every sentence) instead of a regex scan.
         cache = self._token_stems
         tokens = lower.split()
-        known = list(map(cache.get, tokens))
-        if None in known:  # tokens not met before: work their stems out once
+        try:
+            return ATOMS_KNOWN.union(*[cache[token] for token in tokens])
+        except KeyError:  # tokens not met before: work their stems out once
             if len(cache) > 100_000:
                 cache.clear()
             known = [cache[token] if token in cache else self._token(token) for token in tokens]
-        return ATOMS_KNOWN.union(*filter(None, known))
+        return ATOMS_KNOWN.union(*known)
 
     def _token(self, token: str) -> frozenset[str]:
         words = self._word_stems
@@ -329,6 +347,10 @@ def first_match(
         gate = clause.gate
         if gate is not None and present is not None and gate.isdisjoint(present):
             continue
+        atoms = clause.lead_atoms  # find's first test, inlined
+        if atoms is not None and present is not None and atoms.isdisjoint(present):
+            if "" in present:  # ATOMS_KNOWN: the atoms are known to be missing
+                continue
         found = clause.find(text, lower, present)
         if found is not None:
             if not earliest:

@@ -7,7 +7,7 @@ built-in rule pattern (looked up, not worked out, at start): a JSON list, one a 
 
 # fmt: off
 TABLE_JSON = r"""[
-[["About (?:the )?(?P<first>[A-Z][\\w'\u2019-]+)\\b[^\\n]{0,90}?\\s(?P=first)\\b|(?:Forward[- ]Looking Statements?|Safe Harbor Statement|Cautionary Note[^.]{0,60}?)\\s+(?=This|Certain|Statements|Any|Except|Some|All)|(?-i:\\b(?:DATASOURCE|CONTACT|SOURCE):)", 0, 40, 3], [["About ", "SOURCE:", "CONTACT:", "Cautionary Note", "Safe Harbor Statement", "Forward Looking Statement", "Forward-Looking Statement"]]],
+[["About (?:the )?(?P<first>[A-Z][\\w'\u2019-]+)\\b[^\\n]{0,90}?\\s(?P=first)\\b|Forward[- ]Looking Statements?\\s+(?=This|Certain|Statements|Any|Except|Some|All)|Safe Harbor Statement\\s+(?=This|Certain|Statements|Any|Except|Some|All)|Cautionary Note[^.]{0,60}?\\s+(?=This|Certain|Statements|Any|Except|Some|All)|D(?<!\\wD)ATASOURCE:|C(?<!\\wC)ONTACT:|S(?<!\\wS)OURCE:", 0, 40, 3], [["About ", "OURCE:", "ONTACT:", "Cautionary Note", "Safe Harbor Statement", "Forward Looking Statement", "Forward-Looking Statement"]]],
 [["\\b(Inc|Ltd|Corp|Co|Pty|LLC|L\\.P|N\\.V|S\\.A|B\\.V|A\\.G|A/S|AB|plc)\\.(?=.)", 0, 40, 3], [["AB.", "Co.", "A.G.", "A/S.", "B.V.", "Inc.", "L.P.", "LLC.", "Ltd.", "N.V.", "Pty.", "S.A.", "plc.", "Corp."]]],
 [["\\b(?:in-?|out-?|sub-?|cross-?)?licen[cs](?:e|es|ed|ing|or|ors|ee|ees)\\b", 0, 40, 3], [["licen"], ["ce", "se", "cor", "sor", "cing", "sing"]]],
 [["\\brights to (?:develop|commerciali[sz]e|market|sell)\\b", 0, 40, 3], [["rights to sell", "rights to market", "rights to develop", "rights to commercialise", "rights to commercialize"]]],

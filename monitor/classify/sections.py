@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache, cached_property
 
 from .literals import holds_each, literals_of
+from .skip import skipping_pattern
 
 HEADLINE, SUBHEAD, LEAD, BODY = "headline", "subhead", "lead", "body"
 
@@ -73,11 +75,15 @@ _HEADING = re.compile(
 )
 # The same headings run into a paragraph: "... http://x.com/ About Palatin Technologies, Inc.
 # Palatin Technologies, Inc. is ..." (the company name repeats after the heading).
+# Every alternative starts with a letter (r"\b(?:DATASOURCE|CONTACT|SOURCE):" written as
+# r"D(?<!\wD)ATASOURCE:|..."), so that the regex engine skips to the letters they start with;
+# a group or a "\b" first leaves it to try every character: ten times slower.
+_DISCLAIMER_NEXT = r"\s+(?=This|Certain|Statements|Any|Except|Some|All)"
 _INLINE_HEADING = re.compile(
     r"About (?:the )?(?P<first>[A-Z][\w'’-]+)\b[^\n]{0,90}?\s(?P=first)\b"
-    r"|(?:Forward[- ]Looking Statements?|Safe Harbor Statement|Cautionary Note[^.]{0,60}?)"
-    r"\s+(?=This|Certain|Statements|Any|Except|Some|All)"
-    r"|(?-i:\b(?:DATASOURCE|CONTACT|SOURCE):)"
+    rf"|Forward[- ]Looking Statements?{_DISCLAIMER_NEXT}|Safe Harbor Statement{_DISCLAIMER_NEXT}"
+    rf"|Cautionary Note[^.]{{0,60}}?{_DISCLAIMER_NEXT}"
+    r"|D(?<!\wD)ATASOURCE:|C(?<!\wC)ONTACT:|S(?<!\wS)OURCE:"
 )
 # A company-description paragraph with no heading: "Based in Houston, X is a clinical stage
 # company ..." or "X is focused on the development of ...".
@@ -150,12 +156,20 @@ class Sentence:
     text: str  # as published, whitespace collapsed
     zone: str  # HEADLINE, SUBHEAD, LEAD or BODY
     quoted: bool = False  # mostly inside quotation marks: someone's remark, not the news
-    dated_before: bool = False  # names a date before the release: background
     match_text: str = ""  # text with the company's self-description and "Inc." stops cut out
+    # The release's (year, month), that `dated_before` reads the sentence's dates against
+    # (None: unknown, or no date makes the sentence background).
+    release_date: tuple[int, int] | None = None
 
     @property
     def for_matching(self) -> str:
         return self.match_text or self.text
+
+    @cached_property
+    def dated_before(self) -> bool:
+        """Whether the sentence names a date before the release: background. Worked out when
+        first asked: only for sentences that a tag's event clause matches."""
+        return _mentions_past_date(self.text, self.release_date)
 
 
 @dataclass(frozen=True)
@@ -190,7 +204,8 @@ def news_end(text: str) -> int:
     clean, scraped = _normalise(text)
     dateline = _find_dateline(clean)
     start = _boilerplate_start(clean, dateline.end() if dateline else 0)
-    return _original_offset(text, scraped.end() if scraped else 0, start)
+    skipped = scraped.end() if scraped else 0
+    return _original_offset(text, skipped, start, skipped + len(clean))
 
 
 def _normalise(text: str) -> tuple[str, re.Match[str] | None]:
@@ -203,9 +218,12 @@ def _normalise(text: str) -> tuple[str, re.Match[str] | None]:
 _SHRUNK = re.compile(r"\r\n|\\\$")  # what `_normalise` turns into one character
 
 
-def _original_offset(original: str, skipped: int, offset: int) -> int:
-    """`offset` into the normalised text as an offset into `original`."""
+def _original_offset(original: str, skipped: int, offset: int, length: int = -1) -> int:
+    """`offset` into the normalised text as an offset into `original`. `length`: the normalised
+    text's length (the `skipped` characters counted), when known."""
     target, removed = offset + skipped, 0
+    if length == len(original):
+        return min(target, len(original))  # nothing shrunk (most texts): no scan
     for match in _SHRUNK.finditer(original):
         if match.start() - removed >= target:
             break
@@ -217,6 +235,7 @@ def split_release(title: str, text: str) -> Sections:
     """Cut a release into headline, sub-headlines, lead and body sentences, and boilerplate."""
     original = text
     text, scraped = _normalise(text)
+    skipped = scraped.end() if scraped else 0
     title = _collapse(title)
     dateline = _find_dateline(text)
     body_start = dateline.end() if dateline else 0
@@ -246,7 +265,7 @@ def split_release(title: str, text: str) -> Sections:
         tuple(sentences),
         text[boiler_start:],
         release_date,
-        _original_offset(original, scraped.end() if scraped else 0, boiler_start),
+        _original_offset(original, skipped, boiler_start, skipped + len(text)),
     )
 
 
@@ -257,7 +276,17 @@ def _collapse(text: str) -> str:
 def _find_dateline(text: str) -> re.Match[str] | None:
     # A wire marker is the surest dateline; a date line above the headline is not one.
     wire = _WIRE_DATELINE.search(text, 0, 3000)
-    return wire or _DATELINE.search(text, 0, 3000)
+    if wire:
+        return wire
+    start = _dateline_start().search(text, 0, 3000)  # _DATELINE.search(text, 0, 3000), faster
+    return _DATELINE.match(text, start.start(), 3000) if start else None
+
+
+@cache
+def _dateline_start() -> re.Pattern[str]:
+    """A search that finds where _DATELINE's first match starts (see skip.py); built on first
+    use (it compiles the pattern again)."""
+    return skipping_pattern(_DATELINE.pattern, _DATELINE.flags & ~re.UNICODE) or _DATELINE
 
 
 def _boilerplate_start(text: str, body_start: int) -> int:
@@ -317,11 +346,17 @@ def _header_lines(header: str) -> list[str]:
     for line in raw:
         if not line or _GENERIC_LINE.match(line):
             continue
-        if lines and (line[0].islower() or _TRAILING_CONNECTOR.search(lines[-1])):
+        if lines and (line[0].islower() or _ends_in_connector(lines[-1])):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)
     return [ln for ln in lines if len(_WORD.findall(ln)) >= 3 and not _is_date_line(ln)]
+
+
+def _ends_in_connector(line: str) -> bool:
+    """_TRAILING_CONNECTOR.search(line): tried only where a match can start, in the last four
+    characters (its words are at most four long)."""
+    return _TRAILING_CONNECTOR.search(line, max(0, len(line) - 4)) is not None
 
 
 def _is_date_line(line: str) -> bool:
@@ -396,8 +431,8 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
                     text,
                     zone,
                     quoted=inside * 2 >= end - start,
-                    dated_before=_mentions_past_date(text, release_date),
                     match_text=stripped if stripped != text else "",
+                    release_date=release_date,
                 )
             )
     return sentences
@@ -461,4 +496,4 @@ def _ends_in_abbreviation(chunk: str) -> bool:
     word = words[-1].lstrip('("“').lower() if words else ""
     if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
         return True
-    return bool(_INITIALS.fullmatch(word))
+    return "." in word and _INITIALS.fullmatch(word) is not None  # initials hold a stop
