@@ -7,7 +7,6 @@ import math
 import os
 import re
 import tomllib
-import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
@@ -34,12 +33,16 @@ DEFAULT_USER_AGENT = "biomon/0.1 (+https://github.com/biomon/biomon; set [poll] 
 
 @dataclass(frozen=True)
 class StorageConfig:
+    """[storage]: the database file, and how long a writer waits for another's lock."""
+
     path: Path
     busy_timeout: float = 30.0  # seconds a writer waits for another process's write lock
 
 
 @dataclass(frozen=True)
 class PollConfig:
+    """[poll]: the broad feeds, how often and how politely they are fetched, and the limits."""
+
     interval: int = 60
     user_agent: str = DEFAULT_USER_AGENT
     feeds: tuple[str, ...] = ()
@@ -129,6 +132,8 @@ class ChannelConfig:
 
 @dataclass(frozen=True)
 class NotifyConfig:
+    """[notify]: every channel (a [notify.<kind>] table makes one or more), and the retries."""
+
     channels: tuple[ChannelConfig, ...] = ()
     max_attempts: int = 8  # then the alert is marked failed
     retry_base: float = 30.0  # seconds; doubled after every failed attempt, capped at 1 hour
@@ -198,6 +203,8 @@ class SourcesConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """One config file, read and checked: what `load_config` returns."""
+
     path: Path
     storage: StorageConfig
     poll: PollConfig = PollConfig()
@@ -671,8 +678,6 @@ class _Checker:
         return url
 
     def queries(self, table: dict) -> tuple[tuple[str, str], ...]:
-        from monitor.query import QueryError, parse_query
-
         result = []
         for name, text in table.items():
             if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
@@ -682,12 +687,18 @@ class _Checker:
             problem = _control_problem(text, multiline=True)
             if problem:
                 raise self.fail(f"queries.{name}", problem)
-            try:
-                parse_query(text, tag_problem=lambda tag: tag_problem(tag, self.new_tags))
-            except QueryError as error:
-                raise self.fail(f"queries.{name}", str(error)) from None
+            self.query(text, f"queries.{name}")
             result.append((name, text))
         return tuple(result)
+
+    def query(self, text: str, key: str) -> None:
+        """A query (`[queries]`, a [[watch]]'s `query`) must parse and name only known tags."""
+        from monitor.query import QueryError, parse_query
+
+        try:
+            parse_query(text, tag_problem=lambda tag: tag_problem(tag, self.new_tags))
+        except QueryError as error:
+            raise self.fail(key, str(error)) from None
 
     def declared_tags(self, classify: dict, patterns: dict) -> tuple[str, ...]:
         """[classify] new_tags: each a tag name, not a built-in one, with patterns to earn it."""
@@ -763,8 +774,6 @@ class _Checker:
             remind_days=_remind_days(self, entry, where),
         )
         if watch.query:
-            from monitor.query import QueryError, parse_query
-
             text = (
                 self.saved.get(watch.query.lstrip("@"))
                 if watch.query.startswith("@")
@@ -772,10 +781,7 @@ class _Checker:
             )
             if text is None:
                 raise self.fail(f"{where}.query", f"no saved query {watch.query!r} in [queries]")
-            try:
-                parse_query(text, tag_problem=lambda tag: tag_problem(tag, self.new_tags))
-            except QueryError as error:
-                raise self.fail(f"{where}.query", str(error)) from None
+            self.query(text, f"{where}.query")
         if watch.email_to and watch.channels and "email" not in watch.channels:
             raise self.fail(
                 f"{where}.email_to",
@@ -1011,6 +1017,8 @@ class _Checker:
         )
 
     def timezone(self, section: dict, where: str) -> str:
+        import zoneinfo  # here: it reads sysconfig, and most configs name no time zone
+
         name = self.get(section, where, "timezone", str, "UTC")
         try:
             zoneinfo.ZoneInfo(name)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import errno
 import json
 import os
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -67,6 +65,8 @@ def write_rows(
         write_markdown(rows, out)
     elif fmt == "csv":
         columns = (*CSV_COLUMNS, "text") if full else CSV_COLUMNS
+        import csv  # imported for CSV output only
+
         writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
@@ -132,6 +132,8 @@ def write_file(path: Path, write: Callable[[TextIO], None], *, force: bool = Fal
 
 def _new_temporary(path: Path) -> tuple[Path, int]:
     """A new empty file of our own beside `path`, open for writing (O_EXCL: never one there)."""
+    import secrets  # imported here only: it imports hmac, hashlib, random, base64
+
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(100):
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")

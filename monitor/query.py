@@ -26,9 +26,7 @@ negated groups, ...) stays a tree in `conditions` and compiles to SQL of its own
 
 from __future__ import annotations
 
-import calendar
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -358,6 +356,8 @@ def _source_name(value: str, text: str, column: int) -> str:
 
 def _day(value: str, text: str, column: int, start: bool) -> str:
     """`2023`, `2023-06` or `2023-06-15` -> the ISO instant it starts (since) or ends (until)."""
+    import calendar  # here, as sqlite3 in run_query: loading a config parses its queries
+
     try:
         if re.fullmatch(r"[0-9]{4}", value):
             first, last = date(int(value), 1, 1), date(int(value), 12, 31)
@@ -935,6 +935,8 @@ _LIMIT_ERRORS = ("fts5", "parser stack overflow", "too large", "too many", "too 
 
 def run_query(db, query: ReleaseQuery) -> list[dict]:
     """Rows of `releases` matching `query`, newest first (or by relevance), with snippets."""
+    import sqlite3  # here: loading a config parses queries, and needs no SQLite for that
+
     sql = where_clauses(query)
     full_text = query.full_text
     walked, walk_params = "", []

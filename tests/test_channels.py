@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 import textwrap
 from datetime import UTC, datetime
@@ -15,7 +17,13 @@ from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.models import AlertContent, Facts
 from monitor.notify.apprise import auto_name, mask_url, scrub
-from monitor.notify.registry import build_notifiers, channel_types, render, render_digest_for
+from monitor.notify.registry import (
+    NOT_CHANNELS,
+    build_notifiers,
+    channel_types,
+    render,
+    render_digest_for,
+)
 from monitor.notify.templates import FIELDS, template_problem
 
 NOW = datetime(2026, 11, 25, 16, 5, 48, tzinfo=UTC)
@@ -71,6 +79,31 @@ def config_error(write_config, text: str) -> str:
 
 def test_every_channel_module_is_found_in_order():
     assert list(channel_types()) == ["desktop", "email", "webhook", "apprise"]
+
+
+def test_the_scan_skips_only_modules_that_declare_no_channel():
+    # Skipped: `_<kind>_send.py` (a channel's sending half) and the package's own helpers.
+    for module in pkgutil.iter_modules(monitor.notify.__path__):
+        declared = hasattr(importlib.import_module(f"monitor.notify.{module.name}"), "CHANNEL")
+        skipped = module.name.startswith("_") or module.name in NOT_CHANNELS
+        assert declared != skipped, module.name
+
+
+@pytest.mark.parametrize(
+    ("kind", "names"),
+    [
+        ("email", ["EmailNotifier", "build_email", "set_subject"]),
+        ("desktop", ["DesktopNotifier", "LogNotifier", "default_backend", "DBUS", "PLYER"]),
+        ("webhook", ["WebhookNotifier", "build_payload", "event", "signature", "delivery_id"]),
+    ],
+)
+def test_a_channel_module_names_its_sending_half(kind, names):
+    channel = importlib.import_module(f"monitor.notify.{kind}")
+    sending = importlib.import_module(f"monitor.notify._{kind}_send")
+    for name in names:
+        assert getattr(channel, name) is getattr(sending, name)
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        channel.Nothing  # noqa: B018
 
 
 def test_a_new_module_in_monitor_notify_is_a_new_channel(tmp_path, monkeypatch, write_config):

@@ -129,6 +129,108 @@ def test_classify_with_a_config_imports_no_poller_nor_feed_libraries(tmp_path):
     assert heavy_in(names) == []
 
 
+# What loading a config must not import: the sending half of every channel (smtplib, ssl, the
+# email package, subprocess, the D-Bus loop, httpx, apprise), the renderer (html), the query
+# executor's SQLite and the feed libraries. A channel's settings are still checked at load.
+CONFIG_NEVER = (
+    "smtplib",
+    "ssl",
+    "email.message",
+    "subprocess",
+    "asyncio",
+    "sqlite3",
+    "zoneinfo",
+    "html",
+    "httpx",
+    "feedparser",
+    "bs4",
+    "sqlite_utils",
+    "apprise",
+    "rich",
+    "monitor.notify.render",
+    "monitor.notify._email_send",
+    "monitor.notify._desktop_send",
+    "monitor.notify._webhook_send",
+    "monitor.store",
+    "monitor.fetch",
+    "monitor.poller",
+)
+
+
+def modules_after(script: str, cwd: Path) -> set[str]:
+    """sys.modules after `script` runs in a fresh Python (importtime misses import_module's)."""
+    result = subprocess.run(
+        [sys.executable, "-c", f"{script}\nimport sys; print(*sorted(sys.modules))"],
+        cwd=cwd,
+        env=_clean_env(cwd),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return set(result.stdout.split())
+
+
+def test_classify_with_the_example_config_imports_no_sending_machinery(tmp_path):
+    # What `biomon --config EXAMPLE classify FILE` (benchmarks/startup.py) loads.
+    shutil.copy(ROOT / "config" / "biomon.toml", tmp_path / "biomon.toml")
+    (tmp_path / "release.txt").write_text(RELEASE, encoding="utf-8")
+    names = modules_after(
+        "from monitor.cli import cli\n"
+        "cli(['--config', 'biomon.toml', 'classify', 'release.txt'], standalone_mode=False)",
+        tmp_path,
+    )
+    assert {"monitor.config", "monitor.notify.email", "monitor.notify.desktop"} <= names
+    assert [name for name in CONFIG_NEVER if name in names] == []
+
+
+FULL_CONFIG = """\
+[storage]
+path = "biomon.db"
+[poll]
+user_agent = "biomon-test/0.1 (a@example.com)"
+feeds = ["http://127.0.0.1:1/feed.xml"]
+[queries]
+deals = 'tag:licensing OR tag:deal since:2024-06 -ticker:XYZ'
+[[watch]]
+ticker = "CLRB"
+query = "@deals"
+email_to = ["bd@example.com"]
+[[watch]]
+keywords = ["radioligand"]
+query = 'issuer:"Cellectar" until:2026-02'
+channels = ["desktop", "webhook"]
+[notify]
+urgent_tags = ["licensing"]
+[notify.desktop]
+open_command = "firefox --new-tab"
+[notify.email]
+host = "127.0.0.1"
+from = "biomon@test"
+to = ["analyst@test"]
+subject = "[$ticker] $title"
+body_html = "<p>$title</p>"
+[notify.webhook]
+url = "http://127.0.0.1:1/hook"
+"""
+# Loaded with it: the templates' renderer (html) and zoneinfo (each channel's time zone). Not
+# in it: Apprise URLs, which Apprise itself checks when the config loads (importing apprise).
+FULL_CONFIG_NEEDS = ("html", "monitor.notify.render", "zoneinfo")
+
+
+def test_loading_every_channel_and_query_checks_them_without_sending_machinery(tmp_path):
+    (tmp_path / "biomon.toml").write_text(FULL_CONFIG, encoding="utf-8")
+    script = (
+        "from monitor.config import load_config\n"
+        "config = load_config('biomon.toml')\n"
+        "assert config.notify.enabled == ('desktop', 'email', 'webhook'), config\n"
+        "assert config.notify.channel('email:bd@example.com').route\n"
+    )
+    names = modules_after(script, tmp_path)
+    assert {"monitor.query", "monitor.notify.templates", *FULL_CONFIG_NEEDS} <= names
+    assert [name for name in CONFIG_NEVER if name in names and name not in FULL_CONFIG_NEEDS] == []
+
+
 def test_completion_lists_commands_without_importing_them(tmp_path):
     script = (
         "import sys; from monitor.cli import cli\n"

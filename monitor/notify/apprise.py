@@ -40,7 +40,6 @@ from urllib.parse import unquote
 from monitor.models import AlertContent, Message
 from monitor.notify.base import Deadline, Notifier, NotifyError
 from monitor.notify.registry import ChannelType, Key, Secret, SettingError
-from monitor.notify.render import desktop_text, safe_href
 
 if TYPE_CHECKING:
     from monitor.config import ChannelConfig
@@ -117,6 +116,8 @@ class AppriseChannel(ChannelType):
         ), None
 
     def render(self, content: AlertContent, alerted_at: datetime) -> Message:
+        from monitor.notify.render import desktop_text, safe_href
+
         title, body = desktop_text(content)
         link = safe_href(content.url)
         return Message(title=title, text=f"{body}\n{link}" if link else body, html="")

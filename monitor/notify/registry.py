@@ -5,6 +5,11 @@ A channel type is the one place that knows a channel: the keys of its `[notify.<
 (one, or one per Apprise URL), its notifier, and how an alert reads on it. Config validation,
 the outbox, routing and `notify-test` all ask this module, so adding a channel is adding one
 module here (apprise finds its plugins the same way).
+
+Every channel module is imported whenever a config loads (`biomon --config X classify` too), so
+what it imports at its top stays light: a sending half that needs more (smtplib and ssl,
+subprocess and the D-Bus loop, the webhook's payload) lives in `_<kind>_send.py`, which `build`
+imports, and a `render` imports monitor.notify.render (html) when it runs.
 """
 
 from __future__ import annotations
@@ -17,13 +22,10 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from monitor.models import AlertContent, Message
-from monitor.notify.base import Notifier
-from monitor.notify.render import render_alert, render_digest
-from monitor.notify.templates import fields, fill
-
 if TYPE_CHECKING:
     from monitor.config import ChannelConfig, NotifyConfig
+    from monitor.models import AlertContent, Message
+    from monitor.notify.base import Notifier
 
 # Keys every [notify.<kind>] table takes besides its own (config.py reads them).
 COMMON_KEYS = (
@@ -37,6 +39,8 @@ COMMON_KEYS = (
     "body",
 )
 HTML_KEYS = ("body_html",)  # only channels whose messages carry HTML
+# The package's modules that declare no channel: the scan skips them (and their imports).
+NOT_CHANNELS = frozenset({"base", "registry", "render", "templates"})
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,16 @@ class ChannelType:
 
     def render(self, content: AlertContent, alerted_at: datetime) -> Message:
         """One alert as this channel shows it when the config sets no template."""
+        from monitor.notify.render import render_alert
+
         return render_alert(content, alerted_at)
 
     def render_digest(
         self, contents: Sequence[AlertContent], alerted_at: datetime, period: str
     ) -> Message:
         """Many alerts in one message (`digest_minutes`)."""
+        from monitor.notify.render import render_digest
+
         return render_digest(contents, alerted_at, period)
 
 
@@ -114,7 +122,7 @@ def channel_types() -> dict[str, ChannelType]:
 
     found: list[ChannelType] = []
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name.startswith("_"):
+        if module.name.startswith("_") or module.name in NOT_CHANNELS:
             continue
         declared = getattr(
             importlib.import_module(f"{package.__name__}.{module.name}"), "CHANNEL", None
@@ -163,15 +171,16 @@ def build_channel(channel: ChannelConfig) -> tuple[Notifier | None, str | None]:
 
 def render(channel: ChannelConfig, content: AlertContent, alerted_at: datetime) -> Message:
     """The message `channel` sends for one alert: its type's layout, or the config's templates."""
-    kind = channel_type(channel.kind)
-    message = kind.render(content, alerted_at) if kind else render_alert(content, alerted_at)
+    kind = channel_type(channel.kind) or ChannelType()  # no module for it: the stock layout
+    message = kind.render(content, alerted_at)
     if channel.subject or channel.body or channel.body_html:
+        from monitor.notify.render import html_document
+        from monitor.notify.templates import fields, fill
+
         values = fields(content, alerted_at)
         title = fill(channel.subject, values) if channel.subject else message.title
         text = fill(channel.body, values) if channel.body else message.text
         if channel.body_html:
-            from monitor.notify.render import html_document
-
             body_html = html_document(title, fill(channel.body_html, values, as_html=True))
         else:
             # A text template makes a text-only message: the stock HTML would say otherwise.
@@ -184,10 +193,6 @@ def render_digest_for(
     channel: ChannelConfig, contents: Sequence[AlertContent], alerted_at: datetime, period: str
 ) -> Message:
     """The digest `channel` sends for many alerts (templates apply to single alerts only)."""
-    kind = channel_type(channel.kind)
-    message = (
-        kind.render_digest(contents, alerted_at, period)
-        if kind
-        else render_digest(contents, alerted_at, period)
-    )
+    kind = channel_type(channel.kind) or ChannelType()
+    message = kind.render_digest(contents, alerted_at, period)
     return replace(message, contents=tuple(contents), digest=period)

@@ -22,7 +22,6 @@ import difflib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -290,6 +289,8 @@ def _write_cache(path: Path, entry: dict) -> str | None:
     """Write the cache file whole or not at all; a warning (not an error) when it cannot."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only here: it imports shutil, bz2, lzma (config loads import us)
+
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
