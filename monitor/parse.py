@@ -178,11 +178,15 @@ def _feedparse_at(url: str, body: bytes, headers: dict[str, str]) -> Any:
     if "content-type" not in headers or not _plain_base(url) or _may_set_base(body):
         return _feedparse(body, headers)
     parsed = _feedparse(body, {"content-type": headers["content-type"]})
+    plain: set[str] = set()  # URIs the base leaves as they are (an item's guid is its link)
     for entry in parsed.get("entries") or ():
         for key in ("link", "id"):
             value = entry.get(key)
-            if value and (not isinstance(value, str) or _urljoin(url, value) != value):
+            if not value or (isinstance(value, str) and value in plain):
+                continue
+            if not isinstance(value, str) or _urljoin(url, value) != value:
                 return _feedparse(body, headers)
+            plain.add(value)
     return parsed
 
 
@@ -299,13 +303,18 @@ def prepare_body(body: bytes, content_type: str = "") -> tuple[bytes, list[str],
     if ascii_compatible and body.translate(None, _SAFE_BYTES):  # 8x faster than re.search
         body, removed = _RAW_CONTROLS.subn(b"", body)
         warnings.append(f"{removed} control character{'s' if removed != 1 else ''} removed")
-    if ascii_compatible and b"&#" in body:
+    # A feed holds a few distinct references many times over (&#x27; for every apostrophe):
+    # the body is rewritten only when one of them is no XML character.
+    if (
+        ascii_compatible
+        and b"&#" in body
+        and not all(_xml_char(_ref_value(*ref)) for ref in set(_CHAR_REF.findall(body)))
+    ):
         replaced = 0
 
         def fix(match: re.Match[bytes]) -> bytes:
             nonlocal replaced
-            digits = match.group(1) or match.group(2)
-            value = -1 if len(digits) > 8 else int(digits, 16 if match.group(1) else 10)
+            value = _ref_value(match.group(1), match.group(2))
             if _xml_char(value):
                 return match.group(0)
             replaced += 1
@@ -317,6 +326,12 @@ def prepare_body(body: bytes, content_type: str = "") -> tuple[bytes, list[str],
                 f"{replaced} invalid character reference{'s' if replaced != 1 else ''} replaced"
             )
     return body, warnings, force_utf8
+
+
+def _ref_value(hex_digits: bytes, decimal_digits: bytes) -> int:
+    """The code point a character reference's digits name (-1: more than 8 digits)."""
+    digits = hex_digits or decimal_digits
+    return -1 if len(digits) > 8 else int(digits, 16 if hex_digits else 10)
 
 
 def _xml_char(value: int) -> bool:

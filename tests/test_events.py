@@ -16,7 +16,7 @@ from monitor.parse import parse_feed
 from monitor.poller import Poller
 from monitor.rules import Match
 from monitor.sources import prnewswire, sec
-from monitor.store import Store
+from monitor.store import Store, events
 from monitor.store.events import lead_of, same_news
 from tests.conftest import FIXTURES, config_text
 from tests.gnw import Item, feed
@@ -191,6 +191,17 @@ def test_another_release_of_the_issuer_is_other_news(key):
     row = LABELLED[key]
     for title, text in [(TITLE, BODY), (TITLE, prn_summary()), ("8-K Cellectar: Other", BODY)]:
         assert not same_news(title, lead_of(text), row["title"], lead_of(row["text"]))
+
+
+def test_leads_sharing_no_shingle_are_other_news_even_under_one_title():
+    # same_features answers at once when the compared shingles are disjoint: every rule needs
+    # some text in common, even identical titles (which need TEXT_AGAINST of it).
+    assert min(events.TEXT_AGAINST, events.NEWS_SAME, events.LEAD_SAME) > 0
+    other = "Acme Corp today announced the sale of its orchard business to a farmer cooperative."
+    assert not same_news(TITLE, lead_of(BODY), TITLE, lead_of(other))
+    assert not same_news(TITLE, lead_of(BODY), TITLE, lead_of("BOSTON -- " + other))
+    # A text too short to compare (fewer than 3 shingles) leaves the titles to decide.
+    assert same_news(TITLE, lead_of(BODY), TITLE, "acme today")
 
 
 # ---- the store: events, sources, alerts

@@ -15,7 +15,7 @@ from monitor.cli import cli
 from monitor.config import load_config
 from monitor.fetch import fetch
 from monitor.models import ParseResult, Release
-from monitor.parse import parse_feed
+from monitor.parse import parse_feed, prepare_body
 from monitor.poller import poll_once
 from monitor.sources import globenewswire
 from monitor.store import Store
@@ -167,6 +167,32 @@ def test_bad_character_reference_spoils_nothing(reference, where):
     field = {"title": spoiled.title, "description": spoiled.text, "issuer": spoiled.issuer}[where]
     assert field.startswith(old[where][:3].decode().replace("<p>", ""))
     assert "character reference" in (parsed.warning or "")
+
+
+@pytest.mark.parametrize(
+    ("references", "expected", "warnings"),
+    [
+        ("&#x27;" * 50 + "&#233;", None, []),
+        (
+            "&#x27;" * 9 + "&#0;&#39;",
+            "&#x27;" * 9 + "&#39;",
+            ["1 invalid character reference replaced"],
+        ),
+        (
+            "&#xD800;&#x27;&#xD800;",
+            "&#xFFFD;&#x27;&#xFFFD;",
+            ["2 invalid character references replaced"],
+        ),
+    ],
+)
+def test_a_body_is_rewritten_only_for_references_to_no_character(references, expected, warnings):
+    body = f'<?xml version="1.0" encoding="utf-8"?><rss><title>{references}</title></rss>'.encode()
+    prepared, found, _ = prepare_body(body)
+    assert found == warnings
+    if expected is None:
+        assert prepared is body  # all valid (one distinct reference many times): not rewritten
+    else:
+        assert prepared == body.replace(references.encode(), expected.encode())
 
 
 def test_valid_references_are_kept():

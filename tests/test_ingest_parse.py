@@ -62,6 +62,10 @@ CASES = {
     ),
     "javascript base refused": rss(item("x/3360568"), channel_attrs=' xml:base="javascript:x"'),
     "protocol-relative link": rss(item("//cdn.example/3360569")),
+    # A URI checked once is not checked again; another item's other URI still is.
+    "guid as link, then a relative guid": rss(
+        item(ABSOLUTE, ABSOLUTE), item(ABSOLUTE, "3360570", permalink="false")
+    ),
 }
 
 

@@ -7,7 +7,6 @@ it). Nothing here imports the poller, the rules or the outbox: they call the sto
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,7 +35,11 @@ def utc_now() -> str:
 
 DEFAULT_BUSY_TIMEOUT = 30.0
 MAX_PROBLEMS = 20  # item problems kept per feed for `biomon status`
-_SAVEPOINTS = itertools.count(1)
+# Nested transactions are savepoints of one name: SQLite's ROLLBACK TO and RELEASE act on the
+# latest savepoint of a name, which is always the innermost open one here (they nest as the
+# `with` blocks do). One name keeps the three statements in the connection's statement cache
+# (a new name per savepoint was prepared anew every time, twice per stored release).
+_SAVEPOINT = "biomon_savepoint"
 
 
 def describe_sqlite_error(
@@ -182,16 +185,15 @@ class Store(EventsMixin, PagesMixin, CatalystStore):
         conn = self.db.conn
         try:
             if conn.in_transaction:
-                name = f"s{next(_SAVEPOINTS)}"
-                conn.execute(f"SAVEPOINT {name}")
+                conn.execute(f"SAVEPOINT {_SAVEPOINT}")
                 try:
                     yield self
                 except BaseException:
                     if conn.in_transaction:
-                        conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                        conn.execute(f"RELEASE SAVEPOINT {name}")
+                        conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                        conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
                     raise
-                conn.execute(f"RELEASE SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
                 return
             self._begin()
             try:
@@ -224,14 +226,17 @@ class Store(EventsMixin, PagesMixin, CatalystStore):
     ) -> SaveResult:
         """Store releases not yet stored (by source and release id) in one transaction.
 
-        `classify` is called for new releases only; its tags are stored with the release.
-        Nothing alerts: the poller queues alerts itself (`save_release`, then `queue_alerts`).
+        `classify` is called for new releases only, all of them before the write transaction
+        (`classify_ahead`); its tags are stored with the release. Nothing alerts: the poller queues alerts itself (`save_release`, then `queue_alerts`).
 
         Each release is stored on its own savepoint: one that cannot be classified or stored
         is left out and named in `failed`, the others are stored. A failing database (disk
         full, locked, corrupt) rolls the whole call back and raises StoreError.
         """
+        releases = list(releases)
         seen_at = self.clock()
+        if classify is not None:
+            classify = self.classify_ahead(releases, classify)
         new = already = 0
         failed: list[str] = []
         with self.transaction():
@@ -252,6 +257,49 @@ class Store(EventsMixin, PagesMixin, CatalystStore):
                 else:
                     already += 1
         return SaveResult(new=new, already=already, failed=tuple(failed))
+
+    def classify_ahead(
+        self, releases: Sequence[Release], classify: Callable[[Release], Classification]
+    ) -> Callable[[Release], Classification]:
+        """Run `classify` now on those of `releases` not stored yet; return a classify for
+        `save_release` that answers them from what was computed (raising what `classify` raised
+        for one) and calls `classify` itself for any other release.
+
+        Call it before the write transaction: the classifier then runs without holding the
+        write lock, and classifying a feed's new releases one after another, then storing
+        them one after another, keeps each part's code and data in the CPU's caches (a tenth
+        of ingest's time, parse + classify + store). A release stored meanwhile by another
+        process is found stored by `save_release` as before: its classification goes unused.
+        """
+        ids: dict[str, list[str]] = {}
+        for release in releases:
+            ids.setdefault(release.source, []).append(release.release_id)
+        stored = {
+            (source, release_id)
+            for source, group in ids.items()
+            for start in range(0, len(group), 500)  # well under SQLite's limit of parameters
+            for release_id in self.known_ids(source, group[start : start + 500])
+        }
+        ahead: dict[int, tuple[Release, Classification | None, Exception | None]] = {}
+        for release in releases:
+            key = (release.source, release.release_id)
+            if key in stored:
+                continue
+            stored.add(key)  # a repeat of it in `releases` is classified if it is reached
+            try:
+                ahead[id(release)] = (release, classify(release), None)
+            except Exception as error:  # noqa: BLE001 - raised again where it was due
+                ahead[id(release)] = (release, None, error)
+
+        def classified(release: Release) -> Classification:
+            found = ahead.pop(id(release), None)
+            if found is None or found[0] is not release:
+                return classify(release)
+            if found[2] is not None:
+                raise found[2]
+            return found[1]  # type: ignore[return-value]
+
+        return classified
 
     def save_release(
         self,

@@ -166,12 +166,16 @@ def same_news(title_a: str, lead_a: str, title_b: str, lead_b: str) -> bool:
 
 def same_features(a: NewsFeatures, b: NewsFeatures) -> bool:
     """`same_news` on precomputed features."""
-    titles = containment(a.titles, b.titles) if a.titles and b.titles else None
     if a.news is not None and b.news is not None:
         news = (a.news, b.news)
     else:
         news = (a.lead, b.lead)
     compared = min(len(news[0]), len(news[1]))
+    if compared >= SHINGLE and news[0].isdisjoint(news[1]):
+        # Text against (containment 0): no rule below can hold. The usual candidate, another
+        # story of the same ticker, ends here without its titles or sets being compared.
+        return False
+    titles = containment(a.titles, b.titles) if a.titles and b.titles else None
     text = containment(*news) if compared >= SHINGLE else None
     if titles is not None and titles >= TITLE_SAME and (text is None or text >= TEXT_AGAINST):
         return True
