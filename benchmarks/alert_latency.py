@@ -291,7 +291,10 @@ def many(args) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="biomon-latency-"))
     interval = int(args.interval)
     ours, theirs = SmtpSink().start(), SmtpSink().start()
-    with FeedHost(args.feeds, args.hosts) as mine, FeedHost(args.feeds, args.hosts) as naive_host:
+    with (
+        FeedHost(args.feeds, args.hosts, one_company=True) as mine,
+        FeedHost(args.feeds, args.hosts, one_company=True) as naive_host,
+    ):
         listed = ", ".join(f'"{u}"' for u in mine.urls)
         config = workdir / "biomon.toml"
         config.write_text(

@@ -8,6 +8,8 @@
         host.config_entries()  # [poll] feeds, each naming its wire (mixed=True: three wires)
         host.log()             # [(unix time, feed index, status), ...] so far
 
+Feed i publishes for a company of its own (ticker `symbol_of(i)`), as a watchlist's feeds do;
+`one_company=True` makes every release CLRB's (the alert-latency and soak runs watch CLRB).
 With `mixed=True` feed i speaks GlobeNewswire, PR Newswire or Business Wire in turn (i % 3):
 the latter two carry cut summaries and their article pages are served too (any path not under
 /feed/). The servers speak HTTP/1.1 with keep-alive, as the wires' servers do (`keep_alive=False`: one
@@ -45,8 +47,20 @@ WORDS = (
 ).split()
 
 
+def symbol_of(index: int, one_company: bool = False) -> str:
+    """The ticker feed `index` publishes for: its own company's (four letters), or with
+    `one_company` CLRB for every feed (a watchlist rule on CLRB then matches every release)."""
+    if one_company:
+        return "CLRB"
+    letters = ""
+    for _ in range(4):
+        index, rest = divmod(index, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 @functools.lru_cache(maxsize=4096)
-def text_of(index: int, version: int) -> str:
+def text_of(index: int, version: int, symbol: str = "CLRB") -> str:
     """The text of release `version` of feed `index`: its own news (a benchmark's releases
     must not be copies of one another, or biomon's event detection rightly merges them and
     sends one alert), ~1.2 KB like the feeds' items were."""
@@ -54,9 +68,8 @@ def text_of(index: int, version: int) -> str:
     sentences = [
         " ".join(rng.choice(WORDS) for _ in range(14)).capitalize() + "." for _ in range(9)
     ]
-    return f"{DATELINE}Cellectar Biosciences, Inc. (NASDAQ: CLRB) today announced " + " ".join(
-        sentences
-    )
+    company = "Cellectar Biosciences" if symbol == "CLRB" else f"{symbol.title()} Therapeutics"
+    return f"{DATELINE}{company}, Inc. (NASDAQ: {symbol}) today announced " + " ".join(sentences)
 
 
 WIRES = ("globenewswire", "prnewswire", "businesswire")
@@ -67,18 +80,20 @@ def wire_of(index: int, mixed: bool) -> str:
     return WIRES[index % len(WIRES)] if mixed else WIRES[0]
 
 
-def _wire_item(wire: str, base: str, index: int, v: int) -> str:
+def _wire_item(wire: str, base: str, index: int, v: int, symbol: str = "CLRB") -> str:
     """One RSS item in PR Newswire's or Business Wire's shape (cut summary; the article page
     at the item's link holds the whole text)."""
     title = f"Feed {index} release {v}"
     if wire == "prnewswire":
         link = f"{base}/news-releases/feed-{index}-release-{v}-{300000000 + index * 1000 + v}.html"
-        summary = text_of(index, v)[:200].replace("(GLOBE NEWSWIRE)", "/PRNewswire/") + "..."
+        summary = (
+            text_of(index, v, symbol)[:200].replace("(GLOBE NEWSWIRE)", "/PRNewswire/") + "..."
+        )
     else:
         link = f"{base}/news/home/20261125{index * 1000 + v:06d}/en/Feed-{index}-Release-{v}/"
         summary = (
-            text_of(index, v)[:200]
-            .replace(" (GLOBE NEWSWIRE) -- ", "--(BUSINESS WIRE)--$CLRB--")
+            text_of(index, v, symbol)[:200]
+            .replace(" (GLOBE NEWSWIRE) -- ", f"--(BUSINESS WIRE)--${symbol}--")
             .replace("NASDAQ", "Nasdaq")
             + "..."
         )
@@ -90,14 +105,14 @@ def _wire_item(wire: str, base: str, index: int, v: int) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def article_page(wire: str, index: int = 0, version: int = 0) -> bytes:
+def article_page(wire: str, index: int = 0, version: int = 0, symbol: str = "CLRB") -> bytes:
     """The article page of release `version` of feed `index` on `wire`: the whole release."""
     body = (
         'section class="release-body"' if wire == "prnewswire" else 'div class="bw-release-story"'
     )
     tag = body.split()[0]
     text = (
-        text_of(index, version)
+        text_of(index, version, symbol)
         + " The full release: "
         + " ".join(["More news of the release."] * 60)
     )
@@ -114,10 +129,16 @@ class Feeds:
     """Feed bodies with ETags; `advance` adds one new release to a share of them."""
 
     def __init__(
-        self, count: int, items: int = 20, mixed: bool = False, bases: list[str] | None = None
+        self,
+        count: int,
+        items: int = 20,
+        mixed: bool = False,
+        bases: list[str] | None = None,
+        one_company: bool = False,
     ) -> None:
         self.items = items
         self.mixed = mixed
+        self.one_company = one_company
         self.bases = bases or [""] * count
         self.version = [0] * count
         self.bodies = [self._body(i, 0) for i in range(count)]
@@ -125,20 +146,25 @@ class Feeds:
     def _body(self, index: int, version: int) -> bytes:
         newest = version + self.items
         wire = wire_of(index, self.mixed)
+        symbol = self.symbol(index)
         if wire != "globenewswire":
             items = "".join(
-                _wire_item(wire, self.bases[index], index, v) for v in range(newest, version, -1)
+                _wire_item(wire, self.bases[index], index, v, symbol)
+                for v in range(newest, version, -1)
             )
             return (
                 f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
             )
         return feed(
             *(
-                Item(f"{index:05d}{v:04d}", f"Feed {index} release {v}", text=text_of(index, v),
-                     tickers=("Nasdaq:CLRB",))
+                Item(f"{index:05d}{v:04d}", f"Feed {index} release {v}",
+                     text=text_of(index, v, symbol), tickers=(f"Nasdaq:{symbol}",))
                 for v in range(newest, version, -1)
             )
         )  # fmt: skip
+
+    def symbol(self, index: int) -> str:
+        return symbol_of(index, self.one_company)
 
     def advance(self, share: float) -> int:
         step = max(1, round(1 / share))
@@ -160,7 +186,14 @@ class Feeds:
 
 
 def _serve(
-    count: int, hosts: int, latency: float, keep_alive: bool, items: int, mixed: bool, pipe
+    count: int,
+    hosts: int,
+    latency: float,
+    keep_alive: bool,
+    items: int,
+    mixed: bool,
+    one_company: bool,
+    pipe,
 ) -> None:
     log: list[tuple[float, int, int]] = []
     lock = threading.Lock()
@@ -178,7 +211,8 @@ def _serve(
                         await asyncio.sleep(latency)
                     wire = "prnewswire" if "/news-releases/" in path else "businesswire"
                     found = _PAGE_PATH.search(path)
-                    page = article_page(wire, *(map(int, found.groups()) if found else (0, 0)))
+                    index, version = map(int, found.groups()) if found else (0, 0)
+                    page = article_page(wire, index, version, feeds.symbol(index))
                     with lock:
                         log.append((time.time(), -1, 200))
                     writer.write(
@@ -221,7 +255,7 @@ def _serve(
     ]
     ports = [server.sockets[0].getsockname()[1] for server in servers]
     bases = [f"http://127.0.0.{i % hosts + 1}:{ports[i % hosts]}" for i in range(count)]
-    feeds = Feeds(count, items, mixed, bases)
+    feeds = Feeds(count, items, mixed, bases, one_company)
     threading.Thread(target=loop.run_forever, daemon=True).start()
     pipe.send([f"{bases[i]}/feed/{i}" for i in range(count)])
     while True:
@@ -245,12 +279,13 @@ class FeedHost:
     """The parent's handle on the feed servers' process."""
 
     def __init__(self, count: int, hosts: int = 1, latency: float = 0.0, *,
-                 keep_alive: bool = True, items: int = 20, mixed: bool = False) -> None:  # fmt: skip
+                 keep_alive: bool = True, items: int = 20, mixed: bool = False,
+                 one_company: bool = False) -> None:  # fmt: skip
         self.mixed = mixed
         self.here, there = multiprocessing.Pipe()
         self.process = multiprocessing.Process(
             target=_serve,
-            args=(count, hosts, latency, keep_alive, items, mixed, there),
+            args=(count, hosts, latency, keep_alive, items, mixed, one_company, there),
             daemon=True,
         )
         self.urls: list[str] = []

@@ -21,12 +21,14 @@ loopback host (benchmarks/feedhost.py), `--latency` late, with ETags.
 from __future__ import annotations
 
 import argparse
+import http.client
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,6 +61,31 @@ def naive_pass(urls: list[str]) -> float:
     for url in urls:
         feedparser.parse(url, etag=etags[url])
     return time.perf_counter() - started
+
+
+def bare_paced(urls: list[str], gap: float) -> float:
+    """CPU ms per 304 of the floor at biomon's pace: a bare `http.client` conditional GET on
+    one kept-alive connection, one request every `gap` seconds, nothing parsed or stored.
+    At this pace every answer is a wake-up after a sleep; this is what one costs here."""
+    parts = [urlsplit(url) for url in urls]
+    connection = http.client.HTTPConnection(parts[0].hostname, parts[0].port, timeout=20)
+    etags = []
+    for part in parts:
+        connection.request("GET", part.path)
+        answer = connection.getresponse()
+        answer.read()
+        etags.append(answer.getheader("ETag"))
+    cpu = time.process_time()
+    answered = 0
+    for part, etag in zip(parts, etags, strict=True):
+        time.sleep(gap)
+        connection.request("GET", part.path, headers={"If-None-Match": etag})
+        answer = connection.getresponse()
+        answer.read()
+        answered += answer.status == 304
+    cpu = time.process_time() - cpu
+    connection.close()
+    return cpu / max(answered, 1) * 1000
 
 
 def library_pass(urls: list[str], workdir: Path) -> tuple[float, float, int]:
@@ -117,6 +144,8 @@ def main() -> None:
         naive = naive_pass(host.urls)
         naive_cpu, _ = naive_cpu_per_304(host.urls, rounds=2)
         seconds, cpu_ms, not_modified = library_pass(host.urls, workdir)
+        bare_ms = bare_paced(host.urls, gap)
+        bare_daemon_ms = bare_paced(host.urls[:20], args.interval / args.feeds)
         daemon = daemon_run(host, workdir, args.interval, args.cycles)
     print(
         f"{args.feeds} feeds on one host, latency {args.latency * 1000:.0f} ms, defaults: "
@@ -126,7 +155,12 @@ def main() -> None:
     print("1. one steady pass over every feed (`biomon poll --once`)")
     print(f"   biomon Poller.poll      {seconds:6.2f} s   ({not_modified} answers 304, "
           f"{cpu_ms:.3f} ms CPU per 304)")  # fmt: skip
-    print(f"   naive ETag loop         {naive:6.2f} s   ({naive_cpu * 1000:.3f} ms CPU per 304)")
+    print(f"   naive ETag loop         {naive:6.2f} s   ({naive_cpu * 1000:.3f} ms CPU per 304, "
+          "back to back)")  # fmt: skip
+    print(
+        f"   floor at biomon's pace: a bare http.client 304 every {gap:g} s, nothing parsed "
+        f"or stored: {bare_ms:.3f} ms CPU per 304; biomon / floor = {cpu_ms / bare_ms:.2f}x"
+    )
     print(
         f"   politeness bound, feeds x host_gap = {bound:g} s: biomon / bound = "
         f"{seconds / bound:.3f} (target 0.90-1.10); biomon / naive = {seconds / naive:.1f}x "
@@ -153,6 +187,11 @@ def main() -> None:
     print(
         f"   CPU of biomon run: {daemon['cpu_ms']:.3f} ms per 304 answer (target <= 0.5 ms; "
         f"includes its idle ticks and heartbeats)"
+    )
+    print(
+        f"   floor at the daemon's pace: a bare http.client 304 every "
+        f"{args.interval / args.feeds:g} s: {bare_daemon_ms:.3f} ms CPU per 304; "
+        f"biomon run / floor = {daemon['cpu_ms'] / bare_daemon_ms:.2f}x"
     )
 
 

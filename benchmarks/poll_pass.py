@@ -1,7 +1,7 @@
 """Poll-pass benchmark: 1,000 feeds on loopback, 95% answering 304, 5% carrying one new release.
 
     python benchmarks/poll_pass.py [--feeds 1000] [--hosts 20] [--latency 0.02] [--workers 40]
-                                   [--mixed]
+                                   [--mixed] [--one-company]
 
 Prints seconds per pass for biomon's concurrent pass, for the same pass one feed at a time, and
 for two baselines, all in this run: the naive loop with validators a competent user writes
@@ -11,9 +11,11 @@ are spread over several loopback addresses (127.0.0.x: biomon limits requests pe
 served from a process of their own (benchmarks/feedhost.py: HTTP/1.1 keep-alive, ETags); each
 answer waits `--latency` seconds to stand in for a network round trip. biomon runs with
 `host_gap = 0` and `per_host = 2` here (politeness has its own benchmark: politeness.py).
-`--mixed`: a third of the feeds each GlobeNewswire, PR Newswire and Business Wire; biomon also
-reads the article page of every new PR Newswire and Business Wire release (the naive loops
-read no pages).
+Each feed publishes for a company of its own, as a watchlist's feeds do (`--one-company`:
+every release is CLRB's on one day, so that event detection compares each new release with
+the 200 stored ones it allows: the worst case). `--mixed`: a third of the feeds each
+GlobeNewswire, PR Newswire and Business Wire; biomon also reads the article page of every new
+PR Newswire and Business Wire release (the naive loops read no pages).
 """
 
 from __future__ import annotations
@@ -71,11 +73,18 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--workers", type=int, default=40)
     parser.add_argument("--mixed", action="store_true", help="three wires, article pages too")
+    parser.add_argument(
+        "--one-company",
+        action="store_true",
+        help="every release CLRB's on one day (each new one is compared with 200 stored ones)",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="biomon-bench-"))
     results = {}
-    with FeedHost(args.feeds, args.hosts, args.latency, mixed=args.mixed) as host:
+    with FeedHost(
+        args.feeds, args.hosts, args.latency, mixed=args.mixed, one_company=args.one_company
+    ) as host:
         urls = host.urls
         etags: dict[str, str | None] = {}
         naive_etag_pass(urls, etags)  # its first pass: the ETags
@@ -118,6 +127,7 @@ def main() -> None:
             if args.mixed
             else ""
         )
+        + (", every release CLRB's" if args.one_company else ", a company per feed")
     )
     print(
         f"speed-up vs one by one:                   {results['biomon, one by one'] / concurrent:6.1f}x"

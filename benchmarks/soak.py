@@ -123,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     minutes = args.minutes or (2 if args.quick else 30)
     workdir = Path(tempfile.mkdtemp(prefix="biomon-soak-"))
-    with FeedHost(args.feeds, args.hosts, keep_alive=not args.http10) as host:
+    with FeedHost(args.feeds, args.hosts, keep_alive=not args.http10, one_company=True) as host:
         naive, naive_answers = naive_cpu_per_304(host.urls)
         listed = ", ".join(f'"{u}"' for u in host.urls)
         config = workdir / "biomon.toml"

@@ -38,6 +38,7 @@ from monitor.store.pages import PageTask
 log = logging.getLogger(__name__)
 BATCH_WAIT = 0.02  # seconds a pass lets finished fetches gather before storing them
 SEC_MIN_GAP = 0.1  # SEC's fair access: at most 10 requests a second to sec.gov, in total
+QUIET_SKIPS = frozenset({"not modified", "unchanged"})  # logged at DEBUG (`-v`), not INFO
 PAGES_PER_PASS = 200  # article pages claimed by one pass (the rest wait for the next)
 PAGE_RETRY_BASE = 120.0  # seconds before a failed page is tried again; doubled per failure
 PAGE_RETRY_MAX = 6 * 3600.0
@@ -150,24 +151,32 @@ class Poller:
                     on_feed(reports[state.url])
             else:
                 due.append(replace(state, disabled=None) if force else state)
-        for done in self._fetched(due):
-            if self.should_stop():
-                continue
-            # Everything fetched meanwhile is stored in one transaction: a commit per feed
-            # cost more than the work of a thousand mostly unchanged feeds.
-            with self.lock, self.store.transaction():
-                batch_reports = [self._ingest_safely(state, result) for state, result in done]
-            for report in batch_reports:  # said only once the batch is committed
-                _log(report)
-                reports[report.url] = report
-                if on_feed:
-                    on_feed(report)
-        if not self.should_stop():
-            self.fill_pages()
+        # One pool for the feeds and then the article pages their new releases need: the
+        # pages' fetches reuse the threads the feeds started. (One feed is fetched in this
+        # thread: the daemon's pass at a feed's slot.)
+        pooled = self._fetch_pool(self.config.poll.workers) if len(due) > 1 else nullcontext(None)
+        with pooled as pool:
+            for done in self._fetched(due, pool):
+                if self.should_stop():
+                    continue
+                # Everything fetched meanwhile is stored in one transaction: a commit per feed
+                # cost more than the work of a thousand mostly unchanged feeds.
+                with self.lock, self.store.transaction():
+                    batch_reports = [self._ingest_safely(state, result) for state, result in done]
+                for report in batch_reports:  # said only once the batch is committed
+                    _log(report)
+                    reports[report.url] = report
+                    if on_feed:
+                        on_feed(report)
+            if not self.should_stop():
+                self.fill_pages(pool=pool)
         return PollReport(feeds=tuple(reports[url] for url in urls if url in reports))
 
-    def _fetched(self, due: list[FeedState]) -> Iterator[list[tuple[FeedState, FetchResult]]]:
-        """Fetch `due`; yield the fetches finished since the last batch, in batches.
+    def _fetched(
+        self, due: list[FeedState], pool: ThreadPoolExecutor | None
+    ) -> Iterator[list[tuple[FeedState, FetchResult]]]:
+        """Fetch `due` in `pool` (None: in this thread); yield the fetches finished since the
+        last batch, in batches.
 
         Each host gets `per_host` lanes: a lane is one task in the pool that fetches its host's
         feeds one after another. A pool thread then stays with a host instead of waiting on
@@ -200,41 +209,46 @@ class Poller:
                     )
                 finished.put((state, result))
 
-        if len(due) == 1:
+        if pool is None:
             # One feed (the daemon's pass at a feed's slot): fetched in this thread, without
             # handing it to a pool thread and the result back (two thread switches).
-            lane(lanes[0])
-            if not finished.empty():
-                yield [finished.get_nowait()]
-            return
-        with self._fetch_pool(len(lanes)) as pool:
             for feeds in lanes:
-                pool.submit(lane, feeds)
-            remaining = len(due)
-            while remaining and not self.should_stop():
-                try:
-                    batch = [finished.get(timeout=2.0)]
-                except queue.Empty:
-                    continue  # look at should_stop again
-                if remaining > 1 and not finished.empty():
-                    # Fetches are finishing fast: let a few more finish for one wake-up and
-                    # one commit. (Finishing one by one, a wait would only cost a wake-up.)
-                    time.sleep(BATCH_WAIT)
-                while True:
-                    try:
-                        batch.append(finished.get_nowait())
-                    except queue.Empty:
-                        break
-                remaining -= len(batch)
+                lane(feeds)
+            batch = []
+            while not finished.empty():
+                batch.append(finished.get_nowait())
+            if batch:
                 yield batch
+            return
+        for feeds in lanes:
+            pool.submit(lane, feeds)
+        remaining = len(due)
+        while remaining and not self.should_stop():
+            try:
+                batch = [finished.get(timeout=2.0)]
+            except queue.Empty:
+                continue  # look at should_stop again
+            if remaining > 1 and not finished.empty():
+                # Fetches are finishing fast: let a few more finish for one wake-up and
+                # one commit. (Finishing one by one, a wait would only cost a wake-up.)
+                time.sleep(BATCH_WAIT)
+            while True:
+                try:
+                    batch.append(finished.get_nowait())
+                except queue.Empty:
+                    break
+            remaining -= len(batch)
+            yield batch
 
     @contextmanager
-    def _fetch_pool(self, lanes: int) -> Iterator[ThreadPoolExecutor]:
+    def _fetch_pool(self, tasks: int) -> Iterator[ThreadPoolExecutor]:
+        """The long-lived pool (`keep_pool`), else one for this pass: at most `poll.workers`
+        threads, started only as `tasks` at once need them."""
         with _quick_switches():
             if self.pool is not None:
                 yield self.pool
                 return
-            workers = min(self.config.poll.workers, max(lanes, 1))
+            workers = min(self.config.poll.workers, max(tasks, 1))
             with ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
                 yield pool
 
@@ -379,14 +393,17 @@ class Poller:
         A release that cannot be classified, stored or matched is left out (with any alert)
         and named in `failed`; the others are stored. A failing database raises StoreError.
         """
+        releases = list(releases)
         seen_at = self.store.clock()
+        # The new releases classified one after another, then stored one after another.
+        classify = self.store.classify_ahead(releases, self.classify)
         new = already = 0
         failed: list[str] = []
         for release in releases:
             try:
                 with self.store.transaction():
                     saved = self.store.save_release(
-                        release, feed_url=feed_url, classify=self.classify, seen_at=seen_at
+                        release, feed_url=feed_url, classify=classify, seen_at=seen_at
                     )
                     page = self.page_url(release) if saved.new else None
                     if page:
@@ -445,9 +462,12 @@ class Poller:
         source = get_source(release.source)
         return None if source.full_text else source.page_url(release)
 
-    def fill_pages(self, limit: int = PAGES_PER_PASS) -> dict[str, int]:
+    def fill_pages(
+        self, limit: int = PAGES_PER_PASS, *, pool: ThreadPoolExecutor | None = None
+    ) -> dict[str, int]:
         """Fetch the article pages due (new ones and retries), store their text, re-tag, and
-        make the alerts that waited for them; {"fetched": n, "failed": n}."""
+        make the alerts that waited for them; {"fetched": n, "failed": n}. `pool`: the
+        pass's fetch threads, else the long-lived pool or one for these pages."""
         now = self.now()
         lease = timedelta(seconds=3 * self.config.poll.timeout + 60)
         with self.lock:
@@ -455,8 +475,8 @@ class Poller:
         counts = {"fetched": 0, "failed": 0}
         if not tasks:
             return counts
-        with self._fetch_pool(len(tasks)) as pool:
-            futures = [pool.submit(self._read_page, task) for task in tasks]
+        with nullcontext(pool) if pool else self._fetch_pool(len(tasks)) as threads:
+            futures = [threads.submit(self._read_page, task) for task in tasks]
             for task, future in zip(tasks, futures, strict=True):
                 release, error = future.result()
                 with self.lock, self.store.transaction():
@@ -558,7 +578,10 @@ def _log(report: FeedReport) -> None:
     if report.error:
         log.warning("%s: %s", report.url, report.error)
     elif report.skipped:
-        log.info("%s: %s (%.2fs)", report.url, report.skipped, report.elapsed)
+        # Nothing new is the usual answer: a line per feed per interval only with -v.
+        quiet = report.skipped in QUIET_SKIPS
+        log.log(logging.DEBUG if quiet else logging.INFO, "%s: %s (%.2fs)", report.url,
+                report.skipped, report.elapsed)  # fmt: skip
     else:
         log.info(
             "%s: %d new, %d stored, %d failed (%.2fs)",

@@ -3,6 +3,7 @@ the calling thread; a larger pass uses the pool's lanes."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 
@@ -112,3 +113,27 @@ def test_a_304_is_stored_without_a_savepoint_of_its_own(server, write_config):
     assert not [s for s in statements if s.startswith("SAVEPOINT")]
     assert sum(s.startswith("INSERT INTO feeds") for s in statements) == 3
     assert [f.status for f in report.feeds] == [304] * 3
+
+
+def test_a_304_is_logged_only_at_debug_new_releases_at_info(server, write_config, caplog):
+    """The daemon logs at INFO: a line per feed per interval saying "not modified" would be
+    most of its log; with -v (DEBUG) it is there."""
+    urls = [server.add(f"q{i}.xml", handler=conditional) for i in range(2)]
+    poller = poller_for(write_config, urls)
+    try:
+        with caplog.at_level(logging.INFO, logger="monitor"):
+            poller.poll(force=True)
+            first = [r.getMessage() for r in caplog.records]
+            caplog.clear()
+            poller.poll(force=True)
+            quiet = [r.getMessage() for r in caplog.records]
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="monitor"):
+            poller.poll(force=True)
+            verbose = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    finally:
+        poller.close()
+        poller.store.close()
+    assert sum("1 new" in line for line in first) == 1  # the feed that had the release
+    assert not [line for line in quiet if "not modified" in line]
+    assert sum("not modified" in line for line in verbose) == 2

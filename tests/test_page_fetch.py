@@ -142,3 +142,34 @@ def test_a_page_claimed_by_another_process_is_not_fetched_twice(prn, tmp_path):
         assert page_requests(server) == 1
     finally:
         other.close()
+
+
+def test_a_pass_reads_its_pages_on_the_threads_that_fetched_its_feeds(server, write_config):
+    """The pages of a pass reuse the fetch threads its feeds started (no second pool)."""
+    full = localised(PRN_FEED.read_bytes(), server.base_url)
+    feeds = [server.add(f"/prn-{n}.rss", full) for n in (1, 2)]
+    server.add(CRYOPORT_PATH, PRN_PAGE.read_bytes(), headers={"Content-Type": "text/html"})
+    listed = ", ".join(f'{{ url = "{feed}", source = "prnewswire" }}' for feed in feeds)
+    config = load_config(write_config(wire_config(f"[{listed}]", WATCH, timeout=1)))
+    fetched_by: dict[str, list[threading.Thread]] = {}
+
+    class Recording(Poller):
+        def get(self, url, **kwargs):
+            fetched_by.setdefault(url, []).append(threading.current_thread())
+            return super().get(url, **kwargs)
+
+    with Store(config.storage.path) as store:
+        poller = Recording.create(config, store)
+        try:
+            poller.poll(force=True)
+        finally:
+            poller.close()
+        page_threads = {t for url, ts in fetched_by.items() if url not in feeds for t in ts}
+        feed_threads = {t for url in feeds for t in fetched_by[url]}
+        assert any(CRYOPORT_PATH in url for url in fetched_by)  # the page was read
+        assert threading.current_thread() not in feed_threads  # two feeds: the pool fetched
+        assert page_threads & feed_threads  # the feeds' threads went on with the pages
+        # One pool: a second one would name its threads fetch_0, fetch_1 ... again.
+        every = page_threads | feed_threads
+        assert len({t.name for t in every}) == len(every)
+        assert store.page_counts()["fetched"] == 1
