@@ -301,8 +301,36 @@ def _date_for(character: str) -> re.Pattern[str] | None:
 _DATE_AT: dict[str, re.Pattern[str] | None] = {}
 
 
+# Words that start many words and few dates ("the", "in ", a number...), where the grammar takes
+# microseconds to find that no date starts: each is tried only where what follows can go on
+# into a date expression (as every form that can start with it goes on, case blind, or more).
+# Numbers, keyed "0": a day ("15 March"), a quarter or half code ("1Q26", "2H"), "1st", "2nd"...
+_MONTH_STARTS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_LEAD_INS = {
+    "the": r"the\s+(?:end|beginning|start|middle|current|next|coming|following|first|latter"
+    r"|second|calendar|fiscal|year)",
+    "for": r"for\s+(?:the\s+)?(?:calendar|fiscal|fy|\d)",
+    "in ": rf"in\s+(?:the\s+)?(?:calendar|fiscal|fy|\d|{_MONTH_STARTS})",
+    "by ": rf"by\s+(?:the\s+)?(?:calendar|fiscal|fy|\d|{_MONTH_STARTS})",
+    "end": r"end[\s-]",
+    "sec": r"second[\s-]",
+    "thr": r"throughout\s",
+    "0": r"\d\d?(?:st|nd|rd|th)?\s|[1-4](?:q|h|st|nd|rd|th)",
+}
+_LEAD_IN_AT: dict[str, re.Pattern[str]] = {}  # compiled on first use
+
+
 def _date_at(text: str, start: int) -> re.Match[str] | None:
     """`_DATE.match(text, start)`, cheaper: only the forms that can start with text[start]."""
+    lead = text[start : start + 3].lower()
+    if lead[:1].isdigit():
+        lead = "0"
+    if lead in _LEAD_INS:
+        lead_in = _LEAD_IN_AT.get(lead)
+        if lead_in is None:
+            lead_in = _LEAD_IN_AT[lead] = re.compile(_LEAD_INS[lead], re.IGNORECASE)
+        if not lead_in.match(text, start):
+            return None
     character = text[start : start + 1]
     if not character.isascii():
         return _DATE.match(text, start)
@@ -1103,14 +1131,18 @@ _NOT_CODE = re.compile(
     r"Patent|No|Nos|Study|Trial|Cohort|Day|Week|Month|Year|Part|Title|Class|Level|Stage|Type|"
     r"Grade|Suite|Route|Unit|Room|Box|Floor|Exhibit|Dose|Arm|GMT|EST|EDT|PST|PDT|CET|CEST|AM|PM)\b"
 )
-# International non-proprietary names end in stems that mark the class of drug.
-_INN = re.compile(
-    r"\b[A-Za-z][a-z]{3,}(?:mab|nib|ciclib|parib|lisib|zomib|rsen|siran|tide|cept|platin|taxel|"
-    r"rubicin|mycin|cycline|oxacin|azole|peridone|sartan|gliptin|gliflozin|caftor|setron|triptan|"
-    r"dronate|fungin|bactam|penem|cillin|relin|relix|xaban|gatran|parin|grastim|poetin|leucel|"
-    r"lecel|imod|olimus|pristone|xifen|icline|icam|navir|previr|buvir|asvir|tegravir|denoson|"
-    r"uracil|adenant|sertib|metinib|degib|lutamide|vec|cabtagene)\b"
+# International non-proprietary names end in stems that mark the class of drug: a word of
+# letters, at least four before the stem, the first of either case and the rest lower case.
+_INN_STEMS = tuple(
+    "mab nib ciclib parib lisib zomib rsen siran tide cept platin taxel rubicin mycin cycline "
+    "oxacin azole peridone sartan gliptin gliflozin caftor setron triptan dronate fungin bactam "
+    "penem cillin relin relix xaban gatran parin grastim poetin leucel lecel imod olimus "
+    "pristone xifen icline icam navir previr buvir asvir tegravir denoson uracil adenant sertib "
+    "metinib degib lutamide vec cabtagene".split()
 )
+# The words that can be one (`_inn_names` tests their ends): trying every stem after every
+# length of a word, as one pattern does, costs tens of nanoseconds a character.
+_INN_WORD = re.compile(r"\b[A-Za-z][a-z]{6,}\b")
 _NOT_INN = frozenset(
     "peptide peptides nucleotide polypeptide oligonucleotide dipeptide concept except accept "
     "intercept decline incline recline riptide interception".split()
@@ -1159,9 +1191,7 @@ def _programs(text: str) -> list[tuple[int, str]]:
             for m in _APPLICATION_FOR.finditer(text)
             if m.group(1).lower() not in _NOT_PROGRAM
         ]
-    found += [
-        (m.start(), m.group()) for m in _INN.finditer(text) if m.group().lower() not in _NOT_INN
-    ]
+    found += _inn_names(text)
     for m in _CODE.finditer(text):
         code = m.group()
         letters = sum(c.isalpha() for c in code)
@@ -1172,6 +1202,21 @@ def _programs(text: str) -> list[tuple[int, str]]:
         if digits >= 3 or (digits == 2 and letters >= 3 and "-" in code):
             found.append((m.start(), code))
     return sorted(found)
+
+
+def _inn_names(text: str) -> list[tuple[int, str]]:
+    """(start, name) of each word of `text` that ends in a stem with four letters or more
+    before it (`_INN_STEMS`), and is no common word ("peptide", "concept")."""
+    found = []
+    for match in _INN_WORD.finditer(text):
+        word = match.group()
+        if (
+            word.endswith(_INN_STEMS)
+            and any(word.endswith(stem) and len(word) >= len(stem) + 4 for stem in _INN_STEMS)
+            and word.lower() not in _NOT_INN
+        ):
+            found.append((match.start(), word))
+    return found
 
 
 def _phase(text: str) -> str | None:
