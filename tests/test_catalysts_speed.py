@@ -15,6 +15,7 @@ import pytest
 from monitor.classify import catalysts, outcomes
 from monitor.classify.catalysts import _KIND_RE, _WEAK_KIND_RE, _anchors, _lower, _may_hold
 from monitor.classify.sections import split_release
+from monitor.classify.skip import first_characters, sre_parse
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "tests" / "fixtures" / "classify-labelled-sample.jsonl"
@@ -261,13 +262,14 @@ def test_date_at_matches_as_the_whole_grammar_does() -> None:
 
 
 def test_first_characters_of_a_form() -> None:
-    first = catalysts._first_characters(catalysts.sre_parse.parse(r"(?:this|next)\s+quarter"))
-    assert first == ({"t", "n"}, False)
-    assert catalysts._first_characters(catalysts.sre_parse.parse(r"\b(?:in\s+)?\d{4}"))[0] == (
-        set("i0123456789")
-    )
-    assert catalysts._first_characters(catalysts.sre_parse.parse(r"\w+"))[0] is None
-    assert catalysts._first_characters(catalysts.sre_parse.parse(r"(?:x)?"))[1] is True
+    def firsts(pattern: str) -> tuple[set[str] | None, bool]:
+        return first_characters(sre_parse.parse(pattern), fold=True)
+
+    assert firsts(r"(?:this|next)\s+quarter") == ({"t", "n"}, False)
+    assert firsts(r"\b(?:in\s+)?\d{4}")[0] == set("i0123456789")
+    assert firsts(r"(?i:Q)[1-4]")[0] == {"q"}  # folded: the group's flag rules out nothing
+    assert firsts(r"\w+")[0] is None
+    assert firsts(r"(?:x)?")[1] is True
 
 
 def plain_date_matches(text: str) -> list[re.Match[str]]:

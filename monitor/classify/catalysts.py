@@ -56,12 +56,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from calendar import monthrange
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from re import _constants as sre_constants
-from re import _parser as sre_parse
 
 from ..models import Catalyst
 from .sections import (
@@ -77,6 +74,7 @@ from .sections import (
     _sentence_spans,
     split_sentences,
 )
+from .skip import first_characters, sre_parse
 
 __all__ = ["KINDS", "Catalyst", "extract_catalysts"]
 
@@ -224,63 +222,15 @@ _DATE_FORMS = (
 _DATE = re.compile("|".join(_DATE_FORMS), re.IGNORECASE)
 
 
-def _first_characters(items: Iterable) -> tuple[set[str] | None, bool]:
-    """The ASCII characters (lower case) a match of the parsed pattern `items` can start with,
-    None for any character; and whether it can match the empty string. A superset: lookarounds
-    and case-sensitive groups rule out nothing here."""
-    found: set[str] = set()
-    for op, arg in items:
-        first: set[str] | None
-        if op is sre_constants.LITERAL:
-            first, empty = {chr(arg).lower()}, False
-        elif op is sre_constants.IN:
-            first, empty = _class_characters(arg), False
-        elif op is sre_constants.SUBPATTERN:
-            first, empty = _first_characters(arg[3])
-        elif op is sre_constants.BRANCH:
-            first, empty = set(), False
-            for branch in arg[1]:
-                branch_first, branch_empty = _first_characters(branch)
-                if branch_first is None:
-                    return None, True
-                first |= branch_first
-                empty = empty or branch_empty
-        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
-            first, empty = _first_characters(arg[2])
-            empty = empty or arg[0] == 0
-        elif op in (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT):
-            first, empty = set(), True  # zero width
-        else:  # any character, a back reference...: anything
-            return None, True
-        if first is None:
-            return None, True
-        found |= first
-        if not empty:
-            return found, False
-    return found, True
-
-
-def _class_characters(items: list) -> set[str] | None:
-    """The ASCII characters (lower case) a parsed character class [...] matches, None for any."""
-    found: set[str] = set()
-    for op, arg in items:
-        if op is sre_constants.LITERAL:
-            found.add(chr(arg).lower())
-        elif op is sre_constants.RANGE:
-            found |= {chr(c).lower() for c in range(arg[0], min(arg[1], 127) + 1)}
-        elif op is sre_constants.CATEGORY and arg is sre_constants.CATEGORY_DIGIT:
-            found |= set("0123456789")
-        elif op is sre_constants.CATEGORY and arg is sre_constants.CATEGORY_SPACE:
-            found |= set(" \t\n\r\f\v\x1c\x1d\x1e\x1f\x85")
-        else:  # a negated class, \w...
-            return None
-    return found
-
-
 @cache
 def _form_firsts() -> tuple[set[str] | None, ...]:
-    """The characters each of `_DATE_FORMS` can start with (see `_first_characters`)."""
-    return tuple(_first_characters(sre_parse.parse(form, re.IGNORECASE))[0] for form in _DATE_FORMS)
+    """The characters each of `_DATE_FORMS` can start with, ASCII in lower case (a superset;
+    None: any)."""
+    if sre_parse is None:
+        return (None,) * len(_DATE_FORMS)
+    return tuple(
+        first_characters(sre_parse.parse(form, re.IGNORECASE), fold=True)[0] for form in _DATE_FORMS
+    )
 
 
 def _date_for(character: str) -> re.Pattern[str] | None:

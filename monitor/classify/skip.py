@@ -35,39 +35,43 @@ def skipping_pattern(source: str, flags: int = 0) -> re.Pattern[str] | None:
         return None
     if parsed.state.flags != flags | re.UNICODE:  # an inline flag: "(?i)..."
         return None
-    firsts, empty = _first_characters(parsed)
+    firsts, empty = first_characters(parsed)
     if not firsts or empty or len(firsts) > _MAX_FIRSTS:
         return None
     characters = "".join(re.escape(character) for character in sorted(firsts))
     return re.compile(f"[{characters}](?<=(?={source})(?s:.))", flags)
 
 
-def _first_characters(items: Iterable) -> tuple[set[str] | None, bool]:
+def first_characters(items: Iterable, *, fold: bool = False) -> tuple[set[str] | None, bool]:
     """The characters a match of the parsed pattern `items` can start with (None: not known, as
-    after \\w, any character or a flag), and whether it can match the empty string."""
+    after \\w or any character), and whether it can match the empty string.
+
+    Exact by default: a group with flags of its own is not known. `fold`: the ASCII characters
+    in lower case, a superset (for a case-blind pattern): groups' flags rule out nothing, and a
+    class may hold digits and spaces."""
     found: set[str] = set()
     for op, arg in items:
         first: set[str] | None
         if op is sre_constants.LITERAL:
-            first, empty = {chr(arg)}, False
+            first, empty = {chr(arg).lower() if fold else chr(arg)}, False
         elif op is sre_constants.IN:
-            first, empty = _class_characters(arg), False
-        elif op is sre_constants.SUBPATTERN and not arg[1] and not arg[2]:  # no flags
-            first, empty = _first_characters(arg[3])
+            first, empty = _class_characters(arg, fold), False
+        elif op is sre_constants.SUBPATTERN and (fold or (not arg[1] and not arg[2])):
+            first, empty = first_characters(arg[3], fold=fold)
         elif op is sre_constants.BRANCH:
             first, empty = set(), False
             for branch in arg[1]:
-                branch_first, branch_empty = _first_characters(branch)
+                branch_first, branch_empty = first_characters(branch, fold=fold)
                 if branch_first is None:
                     return None, True
                 first |= branch_first
                 empty = empty or branch_empty
         elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
-            first, empty = _first_characters(arg[2])
+            first, empty = first_characters(arg[2], fold=fold)
             empty = empty or arg[0] == 0
         elif op in (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT):
             first, empty = set(), True  # zero width: the next item starts the match
-        else:
+        else:  # any character, a back reference, a group with flags...: not known
             return None, True
         if first is None:
             return None, True
@@ -77,14 +81,25 @@ def _first_characters(items: Iterable) -> tuple[set[str] | None, bool]:
     return found, True
 
 
-def _class_characters(items: list) -> set[str] | None:
-    """The characters a parsed class [...] matches; None when many or not known."""
+_DIGITS = set("0123456789")
+_SPACES = set(" \t\n\r\f\v\x1c\x1d\x1e\x1f\x85")
+
+
+def _class_characters(items: list, fold: bool) -> set[str] | None:
+    """The characters a parsed class [...] matches; None when many or not known (`fold`: the
+    ASCII ones in lower case, digits and spaces included)."""
     found: set[str] = set()
     for op, arg in items:
         if op is sre_constants.LITERAL:
-            found.add(chr(arg))
+            found.add(chr(arg).lower() if fold else chr(arg))
+        elif op is sre_constants.RANGE and fold:
+            found |= {chr(c).lower() for c in range(arg[0], min(arg[1], 127) + 1)}
         elif op is sre_constants.RANGE and arg[1] - arg[0] < _MAX_FIRSTS:
             found.update(map(chr, range(arg[0], arg[1] + 1)))
-        else:  # a negated class, \w, \d...
+        elif fold and op is sre_constants.CATEGORY and arg is sre_constants.CATEGORY_DIGIT:
+            found |= _DIGITS
+        elif fold and op is sre_constants.CATEGORY and arg is sre_constants.CATEGORY_SPACE:
+            found |= _SPACES
+        else:  # a negated class, \w...
             return None
     return found

@@ -22,10 +22,10 @@ loads. The sending half (`DesktopNotifier`, `LogNotifier`, the D-Bus loop, subpr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.models import AlertContent, Message
-from monitor.notify.registry import ChannelType, Key
+from monitor.notify.registry import ChannelType, Key, sending_names
 
 if TYPE_CHECKING:
     from monitor.config import ChannelConfig
@@ -92,11 +92,4 @@ _SENDING = (
     "open_url",
 )
 
-
-def __getattr__(name: str) -> Any:
-    """The sending half's names, imported on first use (loading a config needs none of them)."""
-    if name in _SENDING:
-        from monitor.notify import _desktop_send
-
-        return getattr(_desktop_send, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = sending_names("monitor.notify._desktop_send", __name__, _SENDING)

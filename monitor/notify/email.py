@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from monitor.notify.registry import ChannelType, Key, SettingError
+from monitor.notify.registry import ChannelType, Key, SettingError, sending_names
 
 if TYPE_CHECKING:
     from monitor.config import ChannelConfig
@@ -98,11 +98,4 @@ CHANNEL = EmailChannel()
 
 _SENDING = ("EmailNotifier", "build_email", "set_subject")
 
-
-def __getattr__(name: str) -> Any:
-    """The sending half's names, imported on first use (loading a config needs none of them)."""
-    if name in _SENDING:
-        from monitor.notify import _email_send
-
-        return getattr(_email_send, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = sending_names("monitor.notify._email_send", __name__, _SENDING)

@@ -196,3 +196,15 @@ def render_digest_for(
     kind = channel_type(channel.kind) or ChannelType()
     message = kind.render_digest(contents, alerted_at, period)
     return replace(message, contents=tuple(contents), digest=period)
+
+
+def sending_names(module: str, owner: str, names: Sequence[str]) -> Callable[[str], Any]:
+    """A module `__getattr__` for a channel module (`owner`): `names` of its sending half
+    (`module`), imported on first use, since loading a config needs none of them."""
+
+    def forward(name: str) -> Any:
+        if name in names:
+            return getattr(importlib.import_module(module), name)
+        raise AttributeError(f"module {owner!r} has no attribute {name!r}")
+
+    return forward

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor.models import AlertContent, Message
-from monitor.notify.registry import ChannelType, Key, Secret, SettingError
+from monitor.notify.registry import ChannelType, Key, Secret, SettingError, sending_names
 
 if TYPE_CHECKING:
     from monitor.config import ChannelConfig
@@ -117,11 +117,4 @@ _SENDING = (
     "signature",
 )
 
-
-def __getattr__(name: str) -> Any:
-    """The sending half's names, imported on first use (loading a config needs none of them)."""
-    if name in _SENDING:
-        from monitor.notify import _webhook_send
-
-        return getattr(_webhook_send, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = sending_names("monitor.notify._webhook_send", __name__, _SENDING)
