@@ -227,7 +227,8 @@ class Store(EventsMixin, PagesMixin, CatalystStore):
         """Store releases not yet stored (by source and release id) in one transaction.
 
         `classify` is called for new releases only, all of them before the write transaction
-        (`classify_ahead`); its tags are stored with the release. Nothing alerts: the poller queues alerts itself (`save_release`, then `queue_alerts`).
+        (`classify_ahead`); its tags are stored with the release. Nothing alerts: the poller
+        queues alerts itself (`save_release`, then `queue_alerts`).
 
         Each release is stored on its own savepoint: one that cannot be classified or stored
         is left out and named in `failed`, the others are stored. A failing database (disk
