@@ -65,9 +65,7 @@ def classify(
     for index, sentence in enumerate(sentences):
         lower = sentence.for_matching.lower()
         present = rules.stems_in(lower)
-        for rule in rules.rules:
-            if rule.triggers is not None and rule.triggers.isdisjoint(present):
-                continue  # rule.is_triggered(present), inlined: this loop is the hot one
+        for rule in rules.triggered(present):
             position = rule.earns(sentence, shared, lower, present)
             if position is not None:
                 found = user_hits if rule.user else hits

@@ -38,15 +38,17 @@ class Clause:
     steps: tuple[tuple[Search, bool, tuple[tuple[str, ...], ...] | None], ...] = field(
         init=False, compare=False, repr=False
     )
-    # The literal sets of every step, in order, each as (cased, literals, atoms, exact): `atoms`
-    # are words, or parts of words, one of which any literal of the set holds (None: a literal
-    # has no letters or digits), so that a sentence whose words hold none of them (a set test
-    # on TagRules.stems_in) lacks every literal; `exact` when the atoms are the literals.
-    checks: tuple[tuple[bool, tuple[str, ...], frozenset[str] | None, bool], ...] = field(
-        init=False, compare=False, repr=False
-    )
-    # The first literal set's atoms (None: it has none): the test that rules most sentences
-    # out, made in `first_match` before calling `find`.
+    # The literal sets of every step, in order, each as (cased, literals, atoms, exact, short):
+    # `atoms` are words, or parts of words, one of which any literal of the set but those in
+    # `short` holds (None: no literal has one), so that a sentence whose words hold none of
+    # them (a set test on TagRules.stems_in) lacks every literal but the short ones; `exact`
+    # when the atoms are the literals (`short` aside). `short`: the literals without an atom
+    # ("mou" beside "memorandum of understanding"), tested one by one.
+    checks: tuple[
+        tuple[bool, tuple[str, ...], frozenset[str] | None, bool, tuple[str, ...]], ...
+    ] = field(init=False, compare=False, repr=False)
+    # The first literal set's atoms (None: it has none, or short literals): the test that
+    # rules most sentences out, made in `first_match` before calling `find`.
     lead_atoms: frozenset[str] | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -63,11 +65,12 @@ class Clause:
             for literals in required or ()
         )
         object.__setattr__(self, "checks", checks)
-        object.__setattr__(self, "lead_atoms", checks[0][2] if checks else None)
+        lead = checks[0][2] if checks and not checks[0][4] else None
+        object.__setattr__(self, "lead_atoms", lead)
 
     def atoms(self) -> frozenset[str]:
         """Every atom of this clause's literal sets (see `checks`)."""
-        return frozenset().union(*(atoms for _, _, atoms, _ in self.checks if atoms))
+        return frozenset().union(*(atoms for _, _, atoms, _, _ in self.checks if atoms))
 
     @property
     def patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -104,13 +107,19 @@ class Clause:
         """`match` without the gate test."""
         # Atoms are only known in a set from TagRules.stems_in, which holds ATOMS_KNOWN ("").
         words = present if present is not None and "" in present else None
-        for cased, literals, atoms, exact in self.checks:
+        for cased, literals, atoms, exact, short in self.checks:
+            target = text if cased else lower
             if words is not None and atoms is not None:
                 if atoms.isdisjoint(words):
-                    return None  # no word holds an atom: no literal is there
+                    # No word holds an atom: no literal is there but a short one.
+                    for literal in short:
+                        if literal in target:
+                            break
+                    else:
+                        return None
+                    continue
                 if exact:
                     continue
-            target = text if cased else lower
             for literal in literals:  # holds_each(target, (literals,)), inlined: hot
                 if literal in target:
                     break
@@ -129,25 +138,36 @@ _ALNUM_RUN = re.compile(r"[a-z0-9]+")
 # In every set TagRules.stems_in gives (no stem or atom is empty): its atoms are there too.
 ATOMS_KNOWN = frozenset({""})
 _MIN_ATOM = 3  # atoms are longer (measured: 2 and 4 are slower)
+# A set with more literals without an atom is tested literal by literal: the atom test would
+# rule out little.
+_MAX_SHORT = 3
 
 
-def _atoms(literals: tuple[str, ...]) -> tuple[frozenset[str] | None, bool]:
-    """The atoms of a literal set and whether they are the literals (see Clause.checks).
+def _atoms(
+    literals: tuple[str, ...],
+) -> tuple[frozenset[str] | None, bool, tuple[str, ...]]:
+    """The atoms of a literal set, whether they are the literals, and the literals without
+    one (see Clause.checks).
 
     A literal's longest run of letters and digits ("sale" of "sale ") lies, wherever the
     literal is in a sentence, inside one word of it (TagRules.stems_in finds the atoms that
     are in some word).
     """
-    atoms = set()
+    atoms, short, long = set(), [], []
     for literal in literals:
         runs = _ALNUM_RUN.findall(literal)
         atom = max(runs, key=len, default="")
         if len(atom) <= _MIN_ATOM:
             # No atom; or a short one ("in", "co", "for") that most sentences hold, which
             # would rule little out and make every set stems_in gives bigger.
-            return None, False
-        atoms.add(atom)
-    return frozenset(atoms), all(_ALNUM_RUN.fullmatch(literal) for literal in literals)
+            short.append(literal)
+        else:
+            atoms.add(atom)
+            long.append(literal)
+    if not atoms or len(short) > _MAX_SHORT:
+        return None, False, ()  # every literal is tested
+    exact = all(_ALNUM_RUN.fullmatch(literal) for literal in long)
+    return frozenset(atoms), exact, tuple(short)
 
 
 class _LazySearch:
@@ -188,6 +208,20 @@ class TagRule:
     strong: tuple[Clause, ...] = ()
     triggers: frozenset[str] | None = None  # None: test every sentence
     user: bool = False
+    # Stems and atoms one of which a lead or body sentence must hold for a strong or event
+    # clause to get past its gate and first literal test (None: some clause always does);
+    # without one, `earns` is None there without trying each clause.
+    body_keys: frozenset[str] | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        keys: set[str] = set()
+        for clause in self.strong + self.event:
+            key = clause.lead_atoms if clause.lead_atoms is not None else clause.gate
+            if key is None:
+                object.__setattr__(self, "body_keys", None)
+                return
+            keys |= key
+        object.__setattr__(self, "body_keys", frozenset(keys))
 
     def earns(
         self,
@@ -215,6 +249,9 @@ class TagRule:
                 return None
             return position
         if sentence.zone != LEAD and not self.deep:
+            return None
+        keys = self.body_keys  # atoms are only known in a set from stems_in (ATOMS_KNOWN)
+        if keys is not None and present is not None and "" in present and keys.isdisjoint(present):
             return None
         # A sentence's dated_before is worked out only once a clause matches (it costs more
         # than most clauses' tests): each test below as if it came first.
@@ -264,11 +301,19 @@ class TagRules:
     _parts: frozenset[str] = field(init=False, compare=False, repr=False)
     _part_lengths: tuple[int, ...] = field(init=False, compare=False, repr=False)
     _whole_words: frozenset[str] = field(init=False, compare=False, repr=False)
+    # Every rule's trigger stems, and the rules that the trigger stems of a sentence call up
+    # (in the order of `rules`), by those stems: filled as they are met (a cache).
+    _trigger_stems: frozenset[str] = field(init=False, compare=False, repr=False)
+    _triggered: dict[frozenset[str], tuple[TagRule, ...]] = field(
+        init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         parts: set[str] = set()
         whole: set[str] = set()
+        stems: set[str] = set()  # trigger stems
         for rule in self.rules:
+            stems.update(rule.triggers or ())
             for stem in rule.triggers or ():
                 (whole if stem.endswith("$") else parts).add(stem)
             for clauses in (rule.mention, rule.event, rule.veto, rule.strong):
@@ -278,23 +323,40 @@ class TagRules:
         object.__setattr__(self, "_parts", frozenset(parts))
         object.__setattr__(self, "_part_lengths", tuple(sorted({len(part) for part in parts})))
         object.__setattr__(self, "_whole_words", frozenset(whole))
+        object.__setattr__(self, "_trigger_stems", frozenset(stems))
         # A copy made with dataclasses.replace must not share the caches: its rules may differ.
         object.__setattr__(self, "_word_stems", {})
         object.__setattr__(self, "_token_stems", {})
+        object.__setattr__(self, "_triggered", {})
 
     @property
     def shared_vetoes(self) -> dict[str, tuple[Clause, ...]]:
         return dict(self.shared)
 
+    def triggered(self, present: frozenset[str]) -> tuple[TagRule, ...]:
+        """The rules, in order, that `present` (a sentence's stems_in) triggers: those with a
+        trigger stem in it or none at all (`TagRule.is_triggered`). One look-up by the trigger
+        stems in it instead of a set test per rule."""
+        key = present & self._trigger_stems
+        cache = self._triggered
+        try:
+            return cache[key]
+        except KeyError:
+            if len(cache) > 100_000:
+                cache.clear()
+            found = cache[key] = tuple(rule for rule in self.rules if rule.is_triggered(key))
+            return found
+
     def stems_in(self, lower: str) -> frozenset[str]:
         """The trigger stems (of any tag) that the lowercased text carries, and the atoms of
         the clauses' literal sets that its words hold (see Clause.checks)."""
         # Words never span whitespace, so a token's words are its own: split() and one look-up
-        # per token (C-level loops; this runs for every sentence) instead of a regex scan.
+        # per token (C-level loops, map() too; this runs for every sentence) instead of a
+        # regex scan.
         cache = self._token_stems
         tokens = lower.split()
         try:
-            return ATOMS_KNOWN.union(*[cache[token] for token in tokens])
+            return ATOMS_KNOWN.union(*map(cache.__getitem__, tokens))
         except KeyError:  # tokens not met before: work their stems out once
             if len(cache) > 100_000:
                 cache.clear()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from ..models import Facts
 from ..tickers import find_tickers
+from .literals import holds_each, literals_of
 from .sections import Sections, split_release
 
 _NUMBER = (
@@ -15,7 +16,8 @@ _NUMBER = (
 )
 # Amounts are found from their currency symbol or code (literals the engine finds fast); a
 # word boundary is checked in code rather than with a leading \b, which would slow every search.
-_SYMBOL_AMOUNT = re.compile(rf"[$€£¥]{_NUMBER}")
+_SYMBOLS = "$€£¥"
+_SYMBOL_AMOUNT = re.compile(rf"[{_SYMBOLS}]{_NUMBER}")
 _CODES = "USD EUR GBP CHF CAD AUD JPY SEK DKK NOK CNY RMB".split()
 _CODE_AMOUNT = re.compile(rf"(?:{'|'.join(_CODES)}|[Ee]uros?)\s{_NUMBER}")
 # Where a _CODE_AMOUNT match can start: at a code or "Euro" (one scan that skips to their first
@@ -143,6 +145,11 @@ _DEAL_LEFT = re.compile(
     r"|(?:in-?licensed|acquired?|acquisition of)(?:\s+[\w-]+){0,3}|partner(?:ed|s)?"
     r"|(?:milestone|royalty|upfront|up-front)\s+payments?(?:\s+of\s+\S+)?)\s+$"
 )
+# Literals every _DEAL_LEFT match holds: a window lacking them (most) is not searched, which
+# tries the alternation at each letter its words start with.
+_DEAL_LEFT_LITERALS = literals_of(_DEAL_LEFT.pattern) or ()
+# Their key in literals.TABLE (precomputed: see literals.py).
+LITERAL_KEYS = [(_DEAL_LEFT.pattern, 0, 40, 3)]
 _NOT_PARTY = re.compile(
     r"^(?:the\s+)?(?:Company|Board|FDA|EMA|SEC|U\.S\.|US|Food and Drug Administration"
     r"|European Medicines Agency|Securities and Exchange Commission|Nasdaq|NYSE)\b"
@@ -168,7 +175,7 @@ def extract_facts(title: str, text: str, sections: Sections | None = None) -> Fa
 
 
 def _amounts(text: str) -> Iterable[str]:
-    found = list(_SYMBOL_AMOUNT.finditer(text))
+    found = list(_matches_at(_SYMBOL_AMOUNT, _symbol_starts(text), text))
     codes = _matches_at(_CODE_AMOUNT, _code_starts(text), text)
     found += [m for m in codes if _starts_word(text, m.start())]
     if "illion" in text and _SPELLED_UNIT.search(text):
@@ -177,6 +184,13 @@ def _amounts(text: str) -> Iterable[str]:
         amount = " ".join(match.group().split())
         prefix = _DOLLAR_PREFIX.search(text, max(0, match.start() - 3), match.start())
         yield (prefix.group() + amount) if amount.startswith("$") and prefix else amount
+
+
+def _symbol_starts(text: str) -> list[int]:
+    """Where a _SYMBOL_AMOUNT match can start: at each currency symbol. `str.find` skips to
+    one; the regex engine's search tests every character against the four (eight times the
+    work on a 6 KB release)."""
+    return [start for symbol in _SYMBOLS for start in _finds(text, symbol)]
 
 
 def _code_starts(text: str) -> list[int]:
@@ -197,16 +211,19 @@ def _phases(text: str) -> Iterable[str]:
         if second:
             phase += "/" + _ROMAN.get(second, second) + (second_letter or "").lower()
         yield f"Phase {phase}"
-    if _may_say_pivotal(text) and any(
-        _word_start(text, m.start()) for m in _PIVOTAL.finditer(text)
-    ):
+    if any(_word_start(text, start) for start in _pivotal_starts(text)):
         yield "pivotal"
 
 
-def _may_say_pivotal(text: str) -> bool:
-    """False when no case of "pivotal" is in `text` (a case-blind search matches "i" to the
-    Turkish dotted and dotless i too, which lower() does not turn into "i")."""
-    return "pivotal" in text.lower() or "\u0130" in text or "\u0131" in text
+def _pivotal_starts(text: str) -> Iterable[int]:
+    """Where _PIVOTAL matches in `text`: tried only where the lowercased text says "pivotal"
+    (the case-blind search tests every character for a "p" or "P"), unless the text holds the
+    Turkish dotted or dotless i, which that search matches to "i" and lower() does not turn
+    into "i". Lowercasing keeps every other character's place: only the dotted I lowers to
+    two characters."""
+    if "\u0130" in text or "\u0131" in text:
+        return (match.start() for match in _PIVOTAL.finditer(text))
+    return (start for start in _finds(text.lower(), "pivotal") if _PIVOTAL.match(text, start))
 
 
 def _word_start(text: str, start: int) -> bool:
@@ -253,7 +270,9 @@ def _counterparties(sentences: Iterable[str], issuer: str = "") -> tuple[str, ..
     for sentence in sentences:
         for match in _anchored_matches(_COUNTERPARTY, _COUNTERPARTY_ANCHORS, sentence):
             left = sentence[max(0, match.start() - 80) : match.start()].lower()
-            if match.group("free") is None and not _DEAL_LEFT.search(left):
+            if match.group("free") is None and not (
+                holds_each(left, _DEAL_LEFT_LITERALS) and _DEAL_LEFT.search(left)
+            ):
                 continue
             name = _clean_name(match.group("name"))
             if not name or _NOT_PARTY.match(name) or len(name.split()) > 10:

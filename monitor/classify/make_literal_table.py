@@ -2,8 +2,8 @@
 
     python -m monitor.classify.make_literal_table
 
-Run it after changing a pattern in tags.py or sections.py (tests/test_classify_literals.py
-fails until then; classification is right either way, only slower to start).
+Run it after changing a pattern in tags.py or facts.py (tests/test_classify_literals.py fails
+until then; classification is right either way, only slower to start).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import engine, sections
+from . import engine, facts
 from .literals import Literals, _required
 
 Key = tuple[str, int, int, int]
@@ -20,9 +20,9 @@ TABLE_PATH = Path(__file__).with_name("literal_table.py")
 
 def table_keys() -> list[Key]:
     """The (source, flags, limit, most) of every pattern whose literals are looked up at start:
-    the built-in tag rules' and the section rules'."""
+    the built-in tag rules' and the facts'."""
     rules = engine.build_rules()
-    keys: list[Key] = [*sections.LITERAL_KEYS]
+    keys: list[Key] = [*facts.LITERAL_KEYS]
     for rule in rules.rules:
         for clauses in (rule.mention, rule.event, rule.veto, rule.strong):
             keys += [key for clause in clauses for key in clause.literal_keys()]

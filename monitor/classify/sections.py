@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from .literals import holds_each, literals_of
 from .skip import skipping_pattern
 
 HEADLINE, SUBHEAD, LEAD, BODY = "headline", "subhead", "lead", "body"
@@ -88,11 +87,15 @@ _INLINE_HEADING = re.compile(
 # A company-description paragraph with no heading: "Based in Houston, X is a clinical stage
 # company ..." or "X is focused on the development of ...".
 # The same searches made cheaper: a heading's line start found from its newline (a literal the
-# engine skips to, where "^" is tried at every character), and the inline headings only where
-# one of the literals they need is in the text.
+# engine skips to, where "^" is tried at every character), and the inline headings searched
+# from the first of the openings they start with (`str.find` skips to it; the search stops at
+# each of their first letters).
 assert _HEADING.pattern.startswith("^")
 _HEADING_AFTER_NEWLINE = re.compile("\n" + _HEADING.pattern[1:], _HEADING.flags)
-_INLINE_HEADING_LITERALS = literals_of(_INLINE_HEADING.pattern)
+_INLINE_OPENINGS = (
+    "About ", "Forward Looking Statement", "Forward-Looking Statement", "Safe Harbor Statement",
+    "Cautionary Note", "DATASOURCE:", "CONTACT:", "SOURCE:",
+)  # fmt: skip
 _DESCRIPTION = re.compile(
     r"^(?:Based in [^,]{2,40},\s+)?(?:[A-Z][\w.&'’-]*,?\s+){1,5}(?:is|are)\s+"
     r"(?:(?:an?|the)\s+(?:[\w-]+\s+){0,6}(?:company|corporation)\b|focused on\b)"
@@ -143,10 +146,17 @@ _DESCRIPTOR = re.compile(
 
 # The stop of "Inc." or "Ltd." inside a sentence: the rules read "within a clause" as "no full
 # stop in between", and "re-acquired from InterMune Inc. the exclusive license" is one clause.
-_SUFFIX_STOP = re.compile(r"\b(Inc|Ltd|Corp|Co|Pty|LLC|L\.P|N\.V|S\.A|B\.V|A\.G|A/S|AB|plc)\.(?=.)")
-_SUFFIX_STOP_LITERALS = literals_of(_SUFFIX_STOP.pattern) or ()  # "Inc.", "Ltd.", ...
-# Their keys in literals.TABLE (precomputed: see literals.py).
-LITERAL_KEYS = [(_INLINE_HEADING.pattern, 0, 40, 3), (_SUFFIX_STOP.pattern, 0, 40, 3)]
+_SUFFIXES = "Inc Ltd Corp Co Pty LLC L.P N.V S.A B.V A.G A/S AB plc".split()
+_SUFFIX_STOP = re.compile(rf"\b({'|'.join(map(re.escape, _SUFFIXES))})\.(?=.)")
+_SUFFIX_STOPS = tuple(f"{name}." for name in _SUFFIXES)  # every match holds one: "Inc.", ...
+# The same matches, each name's "\b" tested after its first letter ("I(?<!\wI)nc"): the regex
+# engine then skips to the names' first letters, where a leading "\b" is tried at every
+# character (twice the time).
+_SUFFIX_STOP_AFTER_LETTER = re.compile(
+    "("
+    + "|".join(f"{name[0]}(?<!\\w{name[0]}){re.escape(name[1:])}" for name in _SUFFIXES)
+    + r")\.(?=.)"
+)
 
 
 @dataclass(frozen=True)
@@ -270,6 +280,11 @@ def split_release(title: str, text: str) -> Sections:
 
 
 def _collapse(text: str) -> str:
+    """The text with each run of whitespace a single space, stripped."""
+    # Every whitespace character but the space is unprintable: a printable text with no two
+    # spaces running and none at either end is as collapsed (most paragraphs: no copy made).
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
@@ -294,10 +309,10 @@ def _boilerplate_start(text: str, body_start: int) -> int:
     floor = body_start + 80
     heading = _HEADING_AFTER_NEWLINE.search(text, floor - 1)  # _HEADING.search(text, floor)
     starts = [heading.start() + 1] if heading else []
-    # Every pattern starts on a literal (fast to find); the heading must follow whitespace.
-    inline = _INLINE_HEADING.search(text, floor) if _may_hold(text, floor) else None
+    # The heading must follow whitespace.
+    inline = _inline_heading(text, floor)
     while inline and not text[inline.start() - 1].isspace():
-        inline = _INLINE_HEADING.search(text, inline.start() + 1)
+        inline = _inline_heading(text, inline.start() + 1)
     if inline:
         starts.append(inline.start())
     description = _description_start(text, body_start)
@@ -306,10 +321,12 @@ def _boilerplate_start(text: str, body_start: int) -> int:
     return min(starts, default=len(text))
 
 
-def _may_hold(text: str, start: int) -> bool:
-    """Whether text[start:] may hold an inline heading."""
-    required = _INLINE_HEADING_LITERALS or ()
-    return all(any(text.find(one, start) >= 0 for one in literals) for literals in required)
+def _inline_heading(text: str, start: int, end: int | None = None) -> re.Match[str] | None:
+    """_INLINE_HEADING.search(text, start, end), begun where the first opening is (every match
+    starts with one), and none where none is."""
+    end = len(text) if end is None else end
+    found = [at for at in (text.find(one, start, end) for one in _INLINE_OPENINGS) if at >= 0]
+    return _INLINE_HEADING.search(text, min(found), end) if found else None
 
 
 def _description_start(text: str, body_start: int) -> int | None:
@@ -414,18 +431,23 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
     substantial = 0
     for paragraph in paragraphs:
         lead_done = substantial > 0
-        quotes = [m.span() for m in _QUOTE_SPAN.finditer(paragraph) if m.end() - m.start() >= 30]
+        quotes = (
+            [m.span() for m in _QUOTE_SPAN.finditer(paragraph) if m.end() - m.start() >= 30]
+            if '"' in paragraph or "“" in paragraph  # `in` skips to a character: the search
+            else []  # stops at each character to test it against the two (ten times slower)
+        )
         for start, end in _sentence_spans(paragraph):
             text = _unbulleted(paragraph[start:end]).strip()
             if not text:
                 continue
             # The lead is the first paragraph with a full sentence (and any short lines before).
             zone = LEAD if not lead_done and len(sentences) < 4 else BODY
-            substantial += len(text.split(None, 7)) >= 8
+            # Eight words or more; the paragraph's whitespace is collapsed to single spaces.
+            substantial += text.count(" ") >= 7
             inside = sum(max(0, min(end, b) - max(start, a)) for a, b in quotes) if quotes else 0
             stripped = _DESCRIPTOR.sub(" ", text, count=1) if zone == LEAD else text
-            if "." in stripped[:-1] and holds_each(stripped, _SUFFIX_STOP_LITERALS):
-                stripped = _SUFFIX_STOP.sub(r"\1", stripped)
+            if _holds_suffix_stop(stripped):
+                stripped = _SUFFIX_STOP_AFTER_LETTER.sub(r"\1", stripped)
             sentences.append(
                 Sentence(
                     text,
@@ -436,6 +458,18 @@ def _body_sentences(paragraphs: list[str], release_date: tuple[int, int] | None)
                 )
             )
     return sentences
+
+
+def _holds_suffix_stop(text: str) -> bool:
+    """Whether one of _SUFFIX_STOPS ends before the last character of `text`, as every
+    _SUFFIX_STOP match does: tested at each stop, all of them at once (`str.endswith`)."""
+    last = len(text) - 1
+    at = text.find(".", 0, last)
+    while at >= 0:
+        if text.endswith(_SUFFIX_STOPS, 0, at + 1):
+            return True
+        at = text.find(".", at + 1, last)
+    return False
 
 
 def _unbulleted(text: str) -> str:
