@@ -4,24 +4,18 @@ characters the shortcuts look at."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from monitor.classify import catalysts
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "tests" / "fixtures" / "classify-labelled-sample.jsonl"
-SEED = REPO / "tests" / "fixtures" / "clrb-2023-12-19-warf-license.txt"
+from tests.samples import release_texts
 
 
 def _texts() -> list[str]:
-    items = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
-    return [f"{item['title']}\n{item['text']}" for item in items] + [SEED.read_text()]
+    return release_texts()
 
 
 def _random_texts(pieces: list[str], count: int, seed: int) -> list[str]:

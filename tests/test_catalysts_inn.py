@@ -3,18 +3,14 @@ tried every stem after every length of a word found them, at a fraction of its c
 
 from __future__ import annotations
 
-import json
 import random
 import re
-from pathlib import Path
 
 import pytest
 
 from monitor.classify import catalysts
 from monitor.classify.catalysts import _inn_names
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "tests" / "fixtures" / "classify-labelled-sample.jsonl"
+from tests.samples import release_texts
 
 # The pattern as it was written before.
 _PLAIN_INN = re.compile(
@@ -35,8 +31,7 @@ def plain_inn_names(text: str) -> list[tuple[int, str]]:
 
 
 def _texts() -> list[str]:
-    items = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
-    return [f"{item['title']}\n{item['text']}" for item in items]
+    return release_texts(seed=False)
 
 
 # Word pieces around the stems: too short before one, capitals inside, digits, hyphens,

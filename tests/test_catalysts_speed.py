@@ -4,11 +4,9 @@ the characters the shortcuts look at."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +14,7 @@ from monitor.classify import catalysts, outcomes
 from monitor.classify.catalysts import _KIND_RE, _WEAK_KIND_RE, _anchors, _lower, _may_hold
 from monitor.classify.sections import split_release
 from monitor.classify.skip import first_characters, sre_parse
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "tests" / "fixtures" / "classify-labelled-sample.jsonl"
-SEED = REPO / "tests" / "fixtures" / "clrb-2023-12-19-warf-license.txt"
+from tests.samples import release_texts
 
 # The scans `_anchors` stands for, as they were written before it was made fast.
 _PLAIN_SCANS = (
@@ -57,8 +52,7 @@ def plain_anchors(text: str) -> list[int]:
 
 
 def _texts() -> list[str]:
-    items = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
-    return [f"{item['title']}\n{item['text']}" for item in items] + [SEED.read_text()]
+    return release_texts()
 
 
 # Pieces the scans look for, their near misses and the characters that fold case oddly.
